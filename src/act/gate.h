@@ -1,0 +1,62 @@
+/* The exec and open gates: fanotify permission events answered from the
+ * kernel's verdicts. A thread of its own reads the fanotify fd and answers
+ * each event at once (one BPF map lookup), so a busy daemon never delays an
+ * exec; what it decided for a flagged process is reported to the daemon's
+ * main loop through a pipe, as struct vg_gate_decision records.
+ *
+ * Failing open: if the verdict cannot be read, the event is allowed and
+ * counted. If the gate thread dies, the kernel closes the fanotify fd and
+ * allows every waiting process: nothing can hang on the gate. */
+#ifndef VG_ACT_GATE_H
+#define VG_ACT_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "decide/policy.h"
+#include "sense/sensor_loader.h"
+
+enum vg_gate_kind { VG_GATE_EXEC = 1, VG_GATE_OPEN = 2 };
+
+/* One decision about a flagged process; fits in a pipe write (atomic). */
+struct vg_gate_decision {
+	uint32_t kind; /* enum vg_gate_kind */
+	uint32_t tgid;
+	uint64_t start_ns;
+	uint32_t score;
+	uint32_t verdict_flags; /* VG_FLAGGED, VG_BLOCKED */
+	uint32_t refused;
+	uint32_t path_len;
+	char path[1024];
+};
+
+struct vg_gate_stats {
+	uint64_t events;	  /* permission events answered */
+	uint64_t refused;	  /* answered FAN_DENY */
+	uint64_t fail_open;	  /* allowed because the verdict could not be read */
+	uint64_t reports_dropped; /* decisions not reported: the pipe was full */
+};
+
+struct vg_gate;
+
+struct vg_gate_options {
+	const struct vg_sensor *sensor;
+	pid_t daemon_tgid;
+	enum vg_precog_mode mode;
+	const struct vg_path_list *exec_filesystems; /* gate exec on these paths' filesystems */
+	const struct vg_path_list
+	    *protected_paths; /* gate open of these files (dirs: their files) */
+};
+
+/* Starts the gate thread. Returns 0, or -1 with err set. *report_fd is the
+ * read end of the decision pipe, for the caller's event loop. */
+int gate_start(const struct vg_gate_options *opts, struct vg_gate **out, int *report_fd, char *err,
+	       size_t errlen);
+void gate_set_mode(struct vg_gate *g, enum vg_precog_mode mode);
+void gate_stats(const struct vg_gate *g, struct vg_gate_stats *out);
+/* Stops the thread and closes the fanotify fd (pending events are allowed). */
+void gate_stop(struct vg_gate *g);
+
+#endif

@@ -1,0 +1,24 @@
+/* The `vigilante` command's subcommands. Each takes the arguments after its
+ * own name (argv[0] is the subcommand name), prints its own --help, and
+ * returns one of the exit codes below. */
+#ifndef VG_CLI_COMMANDS_H
+#define VG_CLI_COMMANDS_H
+
+enum vg_exit {
+	VG_EXIT_OK = 0,		/* done; for checks: everything is valid */
+	VG_EXIT_FAIL = 1,	/* the operation failed or found a problem */
+	VG_EXIT_USAGE = 2,	/* bad command line */
+	VG_EXIT_NO_DAEMON = 3,	/* the control socket could not be reached */
+	VG_EXIT_PERMISSION = 4, /* the daemon refused: not root nor in the control group */
+};
+
+int cmd_status(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_note(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_wal(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+
+#endif

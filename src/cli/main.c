@@ -1,0 +1,61 @@
+/* vigilante: the command-line front end. Subcommands that talk to a running
+ * daemon go through its control socket; the others (policy check, wal verify,
+ * model train/eval) work on files and need no daemon. */
+#include "cli/commands.h"
+#include "common/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+    {"status", cmd_status, "what the daemon has loaded, its scope, rates and BPF run-time stats"},
+    {"events", cmd_events, "print events and alerts from the running daemon (--follow to stream)"},
+    {"ps", cmd_ps, "watched processes with their precognition score and verdict"},
+    {"note", cmd_note, "append an operator note to the forensic log; returns once it is durable"},
+    {"policy", cmd_policy, "policy tools: `policy check FILE`, `policy show`"},
+    {"wal", cmd_wal, "forensic log tools: `wal verify [DIR]`, `wal dump [--json] [DIR]`"},
+    {"model", cmd_model, "precognition model tools: `model train`, `model eval`, `model info`"},
+    {"record", cmd_record,
+     "record a command's syscall trace from the kernel: `record -o FILE -- CMD`"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: vigilante COMMAND [ARGS...]\n"
+		     "       vigilante COMMAND --help\n\n"
+		     "Vigilante's command-line interface. Commands:\n\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nExit codes (every command):\n"
+		     "  0  success; for checks, everything is valid\n"
+		     "  1  the operation failed or found a problem (named on stderr)\n"
+		     "  2  usage error\n"
+		     "  3  the daemon's control socket could not be reached\n"
+		     "  4  the daemon refused the request (not root nor in its control group)\n\n"
+		     "Environment: VIGILANTE_SOCKET overrides the control socket path\n"
+		     "(default /run/vigilante/control.sock).\n");
+}
+
+int main(int argc, char **argv)
+{
+	vg_log_init("vigilante", VG_LOG_INFO);
+	if (argc < 2) {
+		usage(stderr);
+		return VG_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return VG_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	vg_err("unknown command '%s' (see 'vigilante --help')", argv[1]);
+	return VG_EXIT_USAGE;
+}

@@ -1,0 +1,19 @@
+/* Diagnostics for humans, on stderr. Machine-readable output (events, alerts)
+ * goes through record/ instead. Every message carries the program name so a
+ * line in a journal says who wrote it. */
+#ifndef VG_COMMON_LOG_H
+#define VG_COMMON_LOG_H
+
+#include <stdbool.h>
+
+enum vg_log_level { VG_LOG_ERROR, VG_LOG_WARN, VG_LOG_INFO, VG_LOG_DEBUG };
+
+void vg_log_init(const char *progname, enum vg_log_level level);
+void vg_log(enum vg_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define vg_err(...)   vg_log(VG_LOG_ERROR, __VA_ARGS__)
+#define vg_warn(...)  vg_log(VG_LOG_WARN, __VA_ARGS__)
+#define vg_info(...)  vg_log(VG_LOG_INFO, __VA_ARGS__)
+#define vg_debug(...) vg_log(VG_LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,127 @@
+/* vigilanted's state, shared by its parts: main.c (setup, signals, the event
+ * loop), pipeline.c (sensor event -> process table -> rules -> outputs and
+ * forensic log), control.c (the control socket) and requests.c (what each
+ * control request does). */
+#ifndef VG_DAEMON_DAEMON_H
+#define VG_DAEMON_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#include "act/gate.h"
+#include "decide/policy.h"
+#include "record/sink.h"
+#include "record/wal.h"
+#include "sense/proctable.h"
+#include "sense/sensor_loader.h"
+
+#define VG_VERSION "0.1.0"
+
+#define BACKLOG_LINES 1024 /* recent event lines kept for `vigilante events` */
+
+/* What woke the event loop, for the fds that are not control clients. */
+enum loop_tag {
+	TAG_SENSOR = 1,
+	TAG_SIGNAL,
+	TAG_COMMIT,
+	TAG_TICK,
+	TAG_CONTROL,
+	TAG_GATE,
+	TAG_STATS
+};
+
+#define MAX_PROGRAMS 16
+
+struct control_client {
+	int fd;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	bool may_change;    /* root, or in the policy's control group */
+	bool follow;	    /* streaming events */
+	bool dead;	    /* gone or broken: closed by control_reap() */
+	bool finished;	    /* closed by control_reap() once its output is sent */
+	uint64_t await_seq; /* reply once this WAL seq is durable; 0: none */
+	bool await_stats;   /* reply to status once the BPF stats sample is done */
+	char in[8192];
+	size_t in_len;
+	char *out;
+	size_t out_len, out_cap;
+	uint64_t dropped_lines; /* not sent because the client lagged */
+	struct control_client *next;
+};
+
+struct daemon {
+	struct vg_policy policy;
+	const char *policy_path; /* NULL: embedded default */
+	struct vg_sensor *sensor;
+	struct vg_proctable *procs;
+	struct vg_sinks sinks;
+	struct wal *wal;
+	struct vg_gate *gate;
+	int gate_report_fd;
+	int64_t boot_to_real_ns;
+
+	int epoll_fd, signal_fd, commit_timer_fd, tick_timer_fd, control_fd, lock_fd;
+	struct control_client *clients;
+
+	char *backlog[BACKLOG_LINES];
+	uint64_t backlog_next;
+
+	uint64_t started_ns; /* CLOCK_BOOTTIME */
+	uint64_t events_total, events_invalid, alerts_total;
+	uint64_t events_last_tick, events_per_s;
+	uint64_t lost_reported;
+
+	/* BPF run-time stats, sampled on demand by `vigilante status`. */
+	int stats_timer_fd;
+	bool stats_sampling;
+	uint32_t stats_sample_ms;
+	int stats_count;
+	struct vg_prog_stats stats_base[MAX_PROGRAMS];	 /* counters when the sample began */
+	struct vg_prog_stats stats_window[MAX_PROGRAMS]; /* the last finished sample */
+	bool stopping;
+};
+
+/* pipeline.c */
+int pipeline_on_event(void *ctx, const void *data, size_t size);
+/* Emits a JSON object to the sinks, the backlog and following clients, and,
+ * when wal_type is non-zero, to the forensic log. Consumes obj. Returns the
+ * forensic record's seq (0 when none was written). */
+uint64_t pipeline_publish(struct daemon *d, struct json_object *obj, enum wal_type wal_type,
+			  enum vg_sink_severity severity);
+/* Appends a JSON record to the forensic log; returns its seq, 0 on failure. */
+uint64_t pipeline_record(struct daemon *d, enum wal_type type, struct json_object *obj);
+void pipeline_check_lost(struct daemon *d);
+
+/* control.c */
+int control_open(struct daemon *d, char *err, size_t errlen);
+void control_accept(struct daemon *d);
+void control_on_ready(struct daemon *d, struct control_client *c, uint32_t epoll_events);
+void control_send(struct daemon *d, struct control_client *c, const char *line);
+void control_send_json(struct daemon *d, struct control_client *c, struct json_object *obj);
+void control_broadcast(struct daemon *d, const char *line);
+void control_reply_durable(struct daemon *d);
+void control_reap(struct daemon *d);
+void control_close_all(struct daemon *d);
+
+/* precog.c */
+int precog_start(struct daemon *d, char *err, size_t errlen);
+/* Installs p's model, thresholds and mode (at start and on reload). */
+int precog_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t errlen);
+void precog_on_gate_report(struct daemon *d);
+void precog_stop(struct daemon *d);
+
+/* main.c */
+/* Loads the policy again; on error keeps the one in force. 0 or -1. */
+int daemon_reload(struct daemon *d, char *err, size_t errlen);
+
+/* requests.c */
+void request_handle(struct daemon *d, struct control_client *c, const char *line);
+/* The stats sample timer fired: answer the status requests waiting on it. */
+void request_stats_sampled(struct daemon *d);
+
+#endif

@@ -1,0 +1,123 @@
+/* The policy: one YAML file, parsed with libyaml, validated completely before
+ * anything uses it. A default is embedded in the binary (policy_default.yaml)
+ * and used when no file is given. Every action has a mode:
+ *   off      the capability does nothing;
+ *   monitor  decisions are made and logged, never enforced;
+ *   enforce  decisions are enforced.
+ */
+#ifndef VG_DECIDE_POLICY_H
+#define VG_DECIDE_POLICY_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+enum vg_mode { VG_MODE_OFF = 0, VG_MODE_MONITOR, VG_MODE_ENFORCE };
+
+enum vg_scope_kind {
+	VG_SCOPE_SYSTEM = 0, /* every process on the host */
+	VG_SCOPE_CGROUP,     /* a cgroup v2 subtree */
+	VG_SCOPE_PIDTREE,    /* a process and its descendants */
+};
+
+#define VG_POLICY_MAX_PATHS 64
+
+struct vg_path_list {
+	unsigned count;
+	char *paths[VG_POLICY_MAX_PATHS]; /* absolute, normalised (no trailing '/') */
+};
+
+struct vg_policy {
+	char *source; /* file path, or "<embedded default>" */
+
+	struct {
+		enum vg_scope_kind kind;
+		char *cgroup; /* VG_SCOPE_CGROUP: absolute path of a cgroup v2 directory */
+		pid_t pid;    /* VG_SCOPE_PIDTREE: root of the tree */
+	} scope;
+
+	struct {
+		bool to_stdout;
+		char *file; /* NULL: no file sink */
+		bool syslog;
+		bool exec, fork, exit; /* which sensor events are printed; alerts always are */
+	} output;
+
+	struct {
+		uint32_t ring_buffer_kb; /* kernel -> daemon event ring, power of two */
+	} sensor;
+
+	struct {
+		char *dir;
+		unsigned commit_interval_ms; /* group commit window, 1..1000 */
+		unsigned segment_size_mb;    /* segment rotation size, 1..1024 */
+	} wal;
+
+	struct {
+		char *socket;
+		bool has_group;
+		gid_t group; /* members may change things; root always may */
+	} control;
+
+	/* Alert on exec of a file under one of these directories. */
+	struct {
+		enum vg_mode mode;
+		struct vg_path_list paths;
+	} exec_from_writable;
+
+	struct {
+		enum vg_mode mode;
+		uint32_t flag_threshold;  /* score at which a process is treated as an attacker */
+		uint32_t block_threshold; /* score at which exec/open/connect are refused */
+		char *model;		  /* NULL: the embedded model */
+		struct vg_path_list protected_paths;
+		struct vg_path_list exec_gate; /* exec is gated on these paths' filesystems */
+	} precognition;
+
+	struct {
+		enum vg_mode mode;
+		uint32_t threshold;
+	} quarantine;
+
+	struct {
+		enum vg_mode mode;
+		uint32_t threshold;
+		uint64_t ttl_seconds;
+	} vaccination;
+
+	struct {
+		enum vg_mode mode;
+	} honeypot;
+
+	struct {
+		enum vg_mode mode;
+	} cloning;
+};
+
+/* Where and why a policy was refused: "FILE:LINE:COLUMN: MESSAGE". */
+struct vg_policy_error {
+	char message[512];
+};
+
+/* Each returns 0 and fills *out, or -1 with *err set and *out untouched. */
+int policy_load_file(const char *path, struct vg_policy *out, struct vg_policy_error *err);
+int policy_load_buffer(const char *buf, size_t len, const char *name, struct vg_policy *out,
+		       struct vg_policy_error *err);
+int policy_load_default(struct vg_policy *out, struct vg_policy_error *err);
+void policy_free(struct vg_policy *policy);
+
+/* Writes the policy as a YAML document that policy_load_buffer() reads back
+ * to the same values. Returns 0, or -1 with *err set. */
+int policy_write_yaml(const struct vg_policy *policy, FILE *out, struct vg_policy_error *err);
+
+const char *policy_mode_name(enum vg_mode mode);
+const char *policy_scope_name(enum vg_scope_kind kind);
+
+/* The embedded default policy's text. */
+extern const char policy_default_yaml[];
+extern const size_t policy_default_yaml_len;
+
+#endif

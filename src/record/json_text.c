@@ -1,0 +1,107 @@
+#include "record/json_text.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is invalid
+ * (overlong forms, surrogates and code points above U+10FFFF are invalid,
+ * as RFC 3629 says). */
+static size_t utf8_sequence_length(const unsigned char *s, size_t avail)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n > avail)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+struct json_object *json_text_string(const char *buf, size_t len, bool *lossy)
+{
+	static const char replacement[] = "\xef\xbf\xbd";
+	const unsigned char *s = (const unsigned char *)buf;
+	struct json_object *str;
+	char *out;
+	size_t o = 0;
+
+	*lossy = false;
+	out = malloc(len * 3 + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_sequence_length(s + i, len - i);
+
+		if (n == 0 || (n == 1 && s[i] == 0)) {
+			/* NUL is valid UTF-8 but would end a C string downstream. */
+			memcpy(out + o, replacement, 3);
+			o += 3;
+			i += 1;
+			*lossy = true;
+			continue;
+		}
+		memcpy(out + o, s + i, n);
+		o += n;
+		i += n;
+	}
+	str = json_object_new_string_len(out, (int)o);
+	free(out);
+	return str;
+}
+
+struct json_object *json_text_base64(const void *buf, size_t len)
+{
+	struct json_object *str;
+	char *out = malloc(4 * ((len + 2) / 3) + 1);
+	int n;
+
+	if (!out)
+		return NULL;
+	n = EVP_EncodeBlock((unsigned char *)out, buf, (int)len);
+	str = json_object_new_string_len(out, n);
+	free(out);
+	return str;
+}
+
+void json_text_add(struct json_object *obj, const char *key, const char *buf, size_t len)
+{
+	bool lossy;
+	char raw_key[64];
+
+	json_object_object_add(obj, key, json_text_string(buf, len, &lossy));
+	if (lossy) {
+		snprintf(raw_key, sizeof(raw_key), "%s_b64", key);
+		json_object_object_add(obj, raw_key, json_text_base64(buf, len));
+	}
+}
+
+const char *json_text_line(struct json_object *obj)
+{
+	return json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE);
+}

@@ -1,0 +1,23 @@
+/* Turning untrusted bytes (argv, paths, comm) into JSON strings. JSON text is
+ * UTF-8; kernel strings are arbitrary bytes. Valid UTF-8 is kept as is (json-c
+ * escapes quotes, backslashes and control characters); each invalid byte
+ * becomes U+FFFD, and the caller also records the exact bytes in base64 so
+ * nothing is lost. */
+#ifndef VG_RECORD_JSON_TEXT_H
+#define VG_RECORD_JSON_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+/* A JSON string for buf[0..len); *lossy is set when a byte was replaced. */
+struct json_object *json_text_string(const char *buf, size_t len, bool *lossy);
+/* Adds key: text, and key_b64: base64 of the bytes when text was lossy. */
+void json_text_add(struct json_object *obj, const char *key, const char *buf, size_t len);
+/* base64 of buf[0..len), as a JSON string. */
+struct json_object *json_text_base64(const void *buf, size_t len);
+/* Serialises obj as one line (no newline inside; caller adds the '\n'). */
+const char *json_text_line(struct json_object *obj);
+
+#endif

@@ -1,0 +1,26 @@
+/* Fitting the precognition model (score/model.h) to normal traces. */
+#ifndef VG_SCORE_TRAIN_H
+#define VG_SCORE_TRAIN_H
+
+#include "score/model.h"
+#include "score/trace.h"
+
+/* Called as the work advances, for a progress display. */
+typedef void (*vg_progress_fn)(const char *what, size_t done, size_t total, void *ctx);
+
+/* Fits the surprise table to NORMAL: each n-gram's cell holds
+ * round(-log2 p), p its Witten-Bell estimate given the n-1 syscalls before
+ * it (count / (context count + distinct followers of that context)); cells
+ * no training n-gram reaches hold VG_MODEL_SURPRISE_UNSEEN, and a cell two
+ * n-grams share keeps the smaller surprise. Deterministic: the same traces
+ * and seed give the same bytes. The thresholds are left at 0 (see
+ * vg_model_calibrate). Returns 0, or -1 after reporting the error. */
+int vg_model_train(const struct vg_trace_set *normal, __u32 seed, struct vg_model *model,
+		   vg_progress_fn progress, void *progress_ctx);
+
+/* Sets the recommended thresholds from normal traces (never attack ones):
+ * flag at 1% and block at 0.1% false alarms. Returns 0, or -1 if NORMAL is
+ * empty. */
+int vg_model_calibrate(struct vg_model *model, const struct vg_trace_set *normal);
+
+#endif

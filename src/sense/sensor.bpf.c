@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Kernel sensors and the in-kernel half of precognition.
+ *
+ * Sensors: process exec/fork/exit events to the daemon through a ring
+ * buffer, and per-task syscall state in task storage. The scope filter runs
+ * here, so nothing outside the scope ever costs a ring-buffer slot.
+ *
+ * Precognition: on every syscall of a task in scope, the model of
+ * score/model.h updates the task's score; a task that reaches the flag or
+ * block threshold marks its process in the verdicts map in the same
+ * syscall, before it executes another instruction. The gates read that map:
+ * the connect programs here, in the kernel; the fanotify exec/open gates in
+ * the daemon. Nothing here waits for userspace. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "sense/sensor.h"
+
+#define SIGNAL_GROUP_EXIT 0x00000004 /* include/linux/sched/signal.h */
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u32 scope_mode = VG_SENSOR_SCOPE_SYSTEM;
+const volatile __u32 daemon_tgid = 0; /* never watch the watcher */
+
+/* Written by the daemon at start and on policy reload. */
+struct vg_precog_config precog = {.mode = VG_PRECOG_OFF};
+struct vg_model model;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+/* Events the ring buffer had no room for, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost_events SEC(".maps");
+
+/* Processes at or above the flag threshold, by tgid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct vg_verdict);
+} verdicts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} scope_cgroup SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct vg_task_state);
+} task_states SEC(".maps");
+
+/* Exec events are too large for the BPF stack: built here, then copied to
+ * the ring buffer at their real length. */
+#define PATH_SCRATCH 1024 /* >= VG_PATH_MAX, power of two */
+struct exec_scratch {
+	struct vg_exec_event event;
+	char path[PATH_SCRATCH + 256];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_scratch);
+} scratch SEC(".maps");
+
+/* Process events wake the daemon only once WAKEUP_BYTES are waiting (it
+ * also drains the ring every 100 ms): one wakeup per event would cost the
+ * daemon a context switch per exec on a busy host. Threshold crossings and
+ * gate decisions wake it at once. */
+#define WAKEUP_BYTES (64 * 1024)
+
+static __always_inline __u64 batched_wakeup(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+									     : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void count_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *lost = bpf_map_lookup_elem(&lost_events, &zero);
+
+	if (lost)
+		(*lost)++;
+}
+
+/* The task's state if the task is in scope, else NULL. Creates the state of
+ * an in-scope task on first sight (tasks that predate the sensor). */
+static __always_inline struct vg_task_state *scoped_state(struct task_struct *task)
+{
+	if (scope_mode == VG_SENSOR_SCOPE_PIDTREE)
+		return bpf_task_storage_get(&task_states, task, 0, 0);
+	if (scope_mode == VG_SENSOR_SCOPE_CGROUP &&
+	    bpf_current_task_under_cgroup(&scope_cgroup, 0) != 1)
+		return 0;
+	return bpf_task_storage_get(&task_states, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+static __always_inline bool is_daemon(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == daemon_tgid;
+}
+
+static __always_inline void fill_header(struct vg_event_header *hdr, __u32 type,
+					struct task_struct *task)
+{
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+	const struct cred *cred = BPF_CORE_READ(task, real_cred);
+
+	hdr->type = type;
+	hdr->tgid = BPF_CORE_READ(task, tgid);
+	hdr->pid = BPF_CORE_READ(task, pid);
+	hdr->ppid = BPF_CORE_READ(parent, tgid);
+	hdr->ts_ns = bpf_ktime_get_boot_ns();
+	hdr->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	hdr->parent_start_ns = BPF_CORE_READ(parent, group_leader, start_boottime);
+	hdr->cgroup_id = bpf_get_current_cgroup_id();
+	hdr->uid = BPF_CORE_READ(cred, uid.val);
+	hdr->gid = BPF_CORE_READ(cred, gid.val);
+	hdr->euid = BPF_CORE_READ(cred, euid.val);
+	hdr->egid = BPF_CORE_READ(cred, egid.val);
+	BPF_CORE_READ_STR_INTO(&hdr->comm, task, comm);
+}
+
+/* Resolving a path the way d_path() does: walk dentries up to the root,
+ * crossing mount points, writing components backwards into the scratch
+ * buffer. One bpf_loop() step per component keeps the verifier's work
+ * independent of the depth. */
+struct path_walk {
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	__u32 off; /* the path so far starts at scratch->path[off] */
+	bool truncated;
+};
+
+static long path_walk_step(__u32 index, void *ctx)
+{
+	struct path_walk *w = ctx;
+	struct dentry *dentry = w->dentry;
+	struct vfsmount *vfsmnt = w->vfsmnt;
+	struct mount *mnt = w->mnt;
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	struct exec_scratch *s;
+	__u32 zero = 0, len, off;
+	struct qstr name;
+
+	if (dentry == mnt_root || dentry == parent) {
+		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (dentry != mnt_root || mnt == mnt_parent)
+			return 1; /* the root of the root mount, or a detached tree */
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = mnt_parent;
+		w->vfsmnt = &mnt_parent->mnt;
+		return 0;
+	}
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 1;
+	name = BPF_CORE_READ(dentry, d_name);
+	len = name.len & 255;
+	if (len + 1 > w->off) {
+		w->truncated = true;
+		return 1;
+	}
+	off = (w->off - len - 1) & (PATH_SCRATCH - 1);
+	bpf_probe_read_kernel(&s->path[off + 1], len, name.name);
+	s->path[off] = '/';
+	w->off = off;
+	w->dentry = parent;
+	return 0;
+}
+
+/* Returns the offset in scratch->path where the NUL-terminated path starts. */
+static __always_inline __u32 resolve_path(struct exec_scratch *s, const struct path *path,
+					  bool *truncated)
+{
+	struct path_walk w = {
+	    .dentry = BPF_CORE_READ(path, dentry),
+	    .vfsmnt = BPF_CORE_READ(path, mnt),
+	    .off = PATH_SCRATCH - 1,
+	};
+
+	w.mnt = container_of(w.vfsmnt, struct mount, mnt);
+	s->path[PATH_SCRATCH - 1] = '\0';
+	bpf_loop(64, path_walk_step, &w, 0);
+	if (w.off == PATH_SCRATCH - 1) {
+		w.off -= 1;
+		s->path[PATH_SCRATCH - 2] = '/';
+	}
+	*truncated = w.truncated;
+	return w.off & (PATH_SCRATCH - 1);
+}
+
+static __always_inline void inherit_verdict(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid), child_tgid;
+	struct vg_verdict *verdict = bpf_map_lookup_elem(&verdicts, &parent_tgid);
+	struct vg_verdict copy;
+
+	if (!verdict)
+		return;
+	/* A flagged process cannot shed its verdict by forking. */
+	copy = *verdict;
+	copy.start_ns = BPF_CORE_READ(child, start_boottime);
+	child_tgid = BPF_CORE_READ(child, tgid);
+	bpf_map_update_elem(&verdicts, &child_tgid, &copy, BPF_ANY);
+}
+
+/* The task's score reached a threshold: mark its process in the verdicts
+ * map now, in this syscall, and tell the daemon. */
+static __noinline void cross_threshold(struct vg_task_state *state, __u32 level, __u32 score)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	__u64 start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	struct vg_verdict *verdict = bpf_map_lookup_elem(&verdicts, &tgid);
+	struct vg_score_event *ev;
+
+	state->flags |= level;
+	if (verdict && verdict->start_ns == start_ns) {
+		verdict->flags |= level;
+		if (score > verdict->score) {
+			verdict->score = score;
+			verdict->reason = state->model.reason;
+		}
+	} else {
+		struct vg_verdict fresh = {
+		    .start_ns = start_ns,
+		    .since_ns = bpf_ktime_get_boot_ns(),
+		    .score = score,
+		    .flags = level,
+		    .tid = (__u32)pid_tgid,
+		    .reason = state->model.reason,
+		};
+
+		bpf_map_update_elem(&verdicts, &tgid, &fresh, BPF_ANY);
+		verdict = bpf_map_lookup_elem(&verdicts, &tgid);
+	}
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count_lost();
+		return;
+	}
+	fill_header(&ev->hdr, VG_EVENT_SCORE, task);
+	if (verdict)
+		ev->verdict = *verdict;
+	ev->verdict.score = score;
+	ev->verdict.reason = state->model.reason;
+	ev->level = level;
+	ev->pad = 0;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(vg_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct vg_task_state *state;
+	struct exec_scratch *s;
+	struct vg_exec_event *ev;
+	__u32 zero = 0, off, len;
+	bool truncated = false;
+	unsigned long arg_start, arg_end;
+	long n;
+
+	if (is_daemon())
+		return 0;
+	state = scoped_state(task);
+	if (!state)
+		return 0;
+	/* The model scores each program image on its own: a new image starts
+	 * a new sequence. A verdict already given stays (exec launders
+	 * nothing). */
+	vg_model_reset(&state->model);
+	state->score = 0;
+	state->max_score = 0;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 0;
+	ev = &s->event;
+	fill_header(&ev->hdr, VG_EVENT_EXEC, task);
+	ev->flags = 0;
+	ev->ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
+	ev->dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
+
+	off = resolve_path(s, &bprm->file->f_path, &truncated);
+	len = PATH_SCRATCH - 1 - off;
+	if (len > VG_PATH_MAX - 1) {
+		len = VG_PATH_MAX - 1;
+		truncated = true;
+	}
+	if (truncated)
+		ev->flags |= VG_EXEC_PATH_TRUNCATED;
+	bpf_probe_read_kernel(ev->path, len & (VG_PATH_MAX - 1), &s->path[off]);
+	ev->path[len & (VG_PATH_MAX - 1)] = '\0';
+	ev->path_len = len;
+
+	n = bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename),
+				      BPF_CORE_READ(bprm, filename));
+	ev->filename_len = n > 0 ? n - 1 : 0;
+	if (ev->filename_len == VG_FILENAME_MAX - 1)
+		ev->flags |= VG_EXEC_FILENAME_TRUNCATED;
+
+	arg_start = BPF_CORE_READ(task, mm, arg_start);
+	arg_end = BPF_CORE_READ(task, mm, arg_end);
+	len = arg_end > arg_start ? arg_end - arg_start : 0;
+	ev->argv_full_len = len;
+	if (len > VG_ARGV_MAX - 1) {
+		len = VG_ARGV_MAX - 1;
+		ev->flags |= VG_EXEC_ARGV_TRUNCATED;
+	}
+	len &= VG_ARGV_MAX - 1;
+	if (bpf_probe_read_user(ev->argv, len, (void *)arg_start) < 0)
+		len = 0;
+	ev->argv_len = len;
+
+	len += offsetof(struct vg_exec_event, argv);
+	barrier_var(len);
+	if (len > sizeof(*ev))
+		return 0;
+	if (bpf_ringbuf_output(&events, ev, len, batched_wakeup()))
+		count_lost();
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct vg_task_state *parent_state, *child_state;
+	struct vg_fork_event *ev;
+
+	if (is_daemon())
+		return 0;
+	parent_state = scoped_state(parent);
+	if (!parent_state)
+		return 0;
+	if (scope_mode == VG_SENSOR_SCOPE_PIDTREE) {
+		child_state =
+		    bpf_task_storage_get(&task_states, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (child_state)
+			child_state->flags |= VG_TASK_IN_SCOPE;
+	}
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0; /* a new thread, not a new process */
+	inherit_verdict(parent, child);
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count_lost();
+		return 0;
+	}
+	fill_header(&ev->hdr, VG_EVENT_FORK, parent);
+	ev->child_tgid = BPF_CORE_READ(child, tgid);
+	ev->pad = 0;
+	ev->child_start_ns = BPF_CORE_READ(child, start_boottime);
+	bpf_ringbuf_submit(ev, batched_wakeup());
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(vg_exit, struct task_struct *task)
+{
+	struct vg_task_state *state;
+	struct vg_exit_event *ev;
+	__u32 tgid;
+	int code;
+
+	if (is_daemon())
+		return 0;
+	state = scoped_state(task);
+	if (!state)
+		return 0;
+	/* Report the process, not each thread: only the last thread out. */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	tgid = BPF_CORE_READ(task, tgid);
+	bpf_map_delete_elem(&verdicts, &tgid);
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count_lost();
+		return 0;
+	}
+	fill_header(&ev->hdr, VG_EVENT_EXIT, task);
+	ev->hdr.pid = ev->hdr.tgid;
+	if (BPF_CORE_READ(task, signal, flags) & SIGNAL_GROUP_EXIT)
+		code = BPF_CORE_READ(task, signal, group_exit_code);
+	else
+		code = BPF_CORE_READ(task, exit_code);
+	ev->signal = code & 0x7f;
+	ev->core_dumped = (code & 0x80) ? 1 : 0;
+	ev->exit_status = ev->signal ? -1 : (code >> 8) & 0xff;
+	ev->pad = 0;
+	ev->syscalls = state->syscalls;
+	ev->score = state->score;
+	ev->max_score = state->max_score;
+	bpf_ringbuf_submit(ev, batched_wakeup());
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
+{
+	struct vg_task_state *state;
+	__u32 score;
+	__u16 sysid;
+
+	if (is_daemon())
+		return 0;
+	state = scoped_state(bpf_get_current_task_btf());
+	if (!state)
+		return 0;
+	sysid = vg_syscall_from_x86_64(id);
+	state->syscalls++;
+	state->history[state->history_pos & (VG_LAST_SYSCALLS - 1)] = sysid;
+	state->history_pos++;
+	if (precog.mode == VG_PRECOG_OFF)
+		return 0;
+	score = vg_model_step(&model, &state->model, sysid);
+	state->score = score;
+	if (score > state->max_score)
+		state->max_score = score;
+	if (score >= precog.flag_threshold && !(state->flags & VG_FLAGGED))
+		cross_threshold(state, VG_FLAGGED, score);
+	if (score >= precog.block_threshold && !(state->flags & VG_BLOCKED))
+		cross_threshold(state, VG_BLOCKED, score);
+	return 0;
+}
+
+/* The network gate: a connect by a process whose verdict is "blocked" is
+ * refused here, in the kernel, when precognition enforces. Connects by
+ * flagged processes are reported either way. */
+static __always_inline int gate_connect(struct bpf_sock_addr *ctx, __u16 family)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	struct vg_verdict *verdict;
+	struct vg_connect_event *ev;
+	bool refuse;
+
+	if (precog.mode == VG_PRECOG_OFF)
+		return 1;
+	verdict = bpf_map_lookup_elem(&verdicts, &tgid);
+	if (!verdict)
+		return 1;
+	refuse = (verdict->flags & VG_BLOCKED) && precog.mode == VG_PRECOG_ENFORCE;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (ev) {
+		__builtin_memset(ev, 0, sizeof(*ev));
+		ev->hdr.type = VG_EVENT_CONNECT;
+		ev->hdr.tgid = tgid;
+		ev->hdr.pid = (__u32)pid_tgid;
+		ev->hdr.ts_ns = bpf_ktime_get_boot_ns();
+		ev->hdr.start_ns = verdict->start_ns;
+		ev->hdr.cgroup_id = bpf_get_current_cgroup_id();
+		ev->hdr.uid = (__u32)bpf_get_current_uid_gid();
+		bpf_get_current_comm(ev->hdr.comm, sizeof(ev->hdr.comm));
+		ev->score = verdict->score;
+		ev->refused = refuse;
+		ev->family = family;
+		ev->port = bpf_ntohs(ctx->user_port);
+		if (family == 2) {
+			__u32 ip4 = ctx->user_ip4;
+
+			__builtin_memcpy(ev->addr, &ip4, 4);
+		} else {
+			__u32 ip6[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
+					ctx->user_ip6[3]};
+
+			__builtin_memcpy(ev->addr, ip6, 16);
+		}
+		bpf_ringbuf_submit(ev, 0);
+	} else {
+		count_lost();
+	}
+	return refuse ? 0 : 1;
+}
+
+SEC("cgroup/connect4")
+int vg_connect4(struct bpf_sock_addr *ctx)
+{
+	return gate_connect(ctx, 2);
+}
+
+SEC("cgroup/connect6")
+int vg_connect6(struct bpf_sock_addr *ctx)
+{
+	return gate_connect(ctx, 10);
+}
+
+/* `vigilante ps`: one record per task that has state. */
+SEC("iter/task")
+int vg_tasks(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct vg_task_state *state;
+	struct vg_task_report report;
+
+	if (!task)
+		return 0;
+	state = bpf_task_storage_get(&task_states, task, 0, 0);
+	if (!state)
+		return 0;
+	report.tgid = task->tgid;
+	report.pid = task->pid;
+	report.start_ns = task->group_leader->start_boottime;
+	report.syscalls = state->syscalls;
+	report.score = state->score;
+	report.max_score = state->max_score;
+	report.flags = state->flags;
+	__builtin_memcpy(report.comm, task->comm, sizeof(report.comm));
+	bpf_seq_write(ctx->meta->seq, &report, sizeof(report));
+	return 0;
+}

@@ -1,0 +1,154 @@
+/* Kernel sensor <-> daemon: the events sent through the ring buffer and the
+ * per-task state kept in BPF task storage. Built by clang -target bpf (with
+ * vmlinux.h) and by the host compiler, so only fixed-width types here. */
+#ifndef VG_SENSE_SENSOR_H
+#define VG_SENSE_SENSOR_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#include "score/model.h"
+
+#define VG_COMM_LEN	 16
+#define VG_PATH_MAX	 512  /* exe path as resolved in the kernel; power of two */
+#define VG_FILENAME_MAX	 256  /* the path given to execve(); power of two */
+#define VG_ARGV_MAX	 4096 /* argv bytes (NUL-separated); power of two */
+#define VG_LAST_SYSCALLS 16   /* syscall history kept per task; power of two */
+
+enum vg_scope_mode {
+	VG_SENSOR_SCOPE_SYSTEM = 0,
+	VG_SENSOR_SCOPE_CGROUP = 1,  /* the cgroup v2 subtree in the scope_cgroup map */
+	VG_SENSOR_SCOPE_PIDTREE = 2, /* tasks whose task state carries VG_TASK_IN_SCOPE */
+};
+
+enum vg_event_type {
+	VG_EVENT_EXEC = 1,
+	VG_EVENT_FORK = 2,
+	VG_EVENT_EXIT = 3,
+	VG_EVENT_SCORE = 4,   /* a task's score crossed the flag or block threshold */
+	VG_EVENT_CONNECT = 5, /* a connect by a flagged process, refused or not */
+};
+
+/* Precognition modes, as in the policy. */
+enum vg_precog_mode {
+	VG_PRECOG_OFF = 0,     /* the model does not run */
+	VG_PRECOG_MONITOR = 1, /* scores, flags and logs; refuses nothing */
+	VG_PRECOG_ENFORCE = 2, /* gates refuse exec/open/connect at or above block */
+};
+
+struct vg_precog_config {
+	__u32 mode; /* enum vg_precog_mode */
+	__u32 flag_threshold;
+	__u32 block_threshold;
+};
+
+/* vg_verdict.flags and vg_task_state.flags */
+#define VG_FLAGGED (1u << 1) /* score reached the flag threshold */
+#define VG_BLOCKED (1u << 2) /* score reached the block threshold */
+
+/* vg_exec_event.flags */
+#define VG_EXEC_ARGV_TRUNCATED	   (1u << 0)
+#define VG_EXEC_PATH_TRUNCATED	   (1u << 1)
+#define VG_EXEC_FILENAME_TRUNCATED (1u << 2)
+
+/* vg_task_state.flags */
+#define VG_TASK_IN_SCOPE (1u << 0) /* pidtree scope: inherited at fork */
+
+/* A process is identified by (tgid, start_ns): a pid can be reused, a pid
+ * together with its leader's start time cannot. */
+struct vg_event_header {
+	__u32 type;
+	__u32 tgid;
+	__u32 pid;
+	__u32 ppid;	       /* tgid of the real parent */
+	__u64 ts_ns;	       /* CLOCK_BOOTTIME */
+	__u64 start_ns;	       /* thread-group leader's start, CLOCK_BOOTTIME */
+	__u64 parent_start_ns; /* the parent's leader's start */
+	__u64 cgroup_id;       /* cgroup v2 id */
+	__u32 uid, gid, euid, egid;
+	char comm[VG_COMM_LEN];
+};
+
+struct vg_exec_event {
+	struct vg_event_header hdr;
+	__u64 ino;
+	__u32 dev; /* kernel encoding: major << 20 | minor */
+	__u32 flags;
+	__u32 path_len;	     /* bytes in path, without the NUL */
+	__u32 filename_len;  /* bytes in filename, without the NUL */
+	__u32 argv_len;	     /* bytes in argv, NUL-separated arguments */
+	__u32 argv_full_len; /* argument area size in the process, >= argv_len */
+	char path[VG_PATH_MAX];
+	char filename[VG_FILENAME_MAX];
+	char argv[VG_ARGV_MAX]; /* last: only argv_len bytes of it are sent */
+};
+
+struct vg_fork_event {
+	struct vg_event_header hdr; /* the parent */
+	__u32 child_tgid;
+	__u32 pad;
+	__u64 child_start_ns;
+};
+
+struct vg_exit_event {
+	struct vg_event_header hdr;
+	__s32 exit_status; /* exit(3) status, or -1 when killed by a signal */
+	__u32 signal;	   /* terminating signal, 0 if exited */
+	__u32 core_dumped;
+	__u32 pad;
+	__u64 syscalls;	 /* syscalls made by the exiting (last) thread */
+	__u32 score;	 /* its precognition score at exit */
+	__u32 max_score; /* the highest score it reached since its last exec */
+};
+
+/* Why a process is flagged: kept per process (tgid) in the verdicts map by
+ * the kernel, read by the gates and by `vigilante ps`. */
+struct vg_verdict {
+	__u64 start_ns; /* the process's start: a reused pid is not flagged */
+	__u64 since_ns; /* when it was first flagged */
+	__u32 score;	/* the score that crossed */
+	__u32 flags;	/* VG_FLAGGED, VG_BLOCKED */
+	__u32 tid;	/* the thread that crossed */
+	__u32 pad;
+	struct vg_model_reason reason;
+};
+
+struct vg_score_event {
+	struct vg_event_header hdr;
+	struct vg_verdict verdict;
+	__u32 level; /* VG_FLAGGED or VG_BLOCKED: which threshold was crossed */
+	__u32 pad;
+};
+
+struct vg_connect_event {
+	struct vg_event_header hdr;
+	__u32 score;
+	__u32 refused; /* 1: the connect failed with EPERM */
+	__u16 family;  /* AF_INET or AF_INET6 */
+	__u16 port;    /* host byte order */
+	__u8 addr[16]; /* IPv4 in the first 4 bytes */
+};
+
+/* Per-task state in BPF task storage, updated on every syscall in scope. */
+struct vg_task_state {
+	__u64 syscalls;
+	__u32 flags;
+	__u32 history_pos;		 /* next slot in history */
+	__u16 history[VG_LAST_SYSCALLS]; /* last canonical syscall ids, oldest at history_pos */
+	__u32 score;			 /* the model's current score */
+	__u32 max_score;		 /* highest since the last exec */
+	struct vg_model_state model;
+};
+
+/* One task as the task iterator reports it to `vigilante ps`. */
+struct vg_task_report {
+	__u32 tgid, pid;
+	__u64 start_ns;
+	__u64 syscalls;
+	__u32 score, max_score;
+	__u32 flags;
+	char comm[VG_COMM_LEN];
+};
+
+#endif

@@ -1,0 +1,307 @@
+#include "sense/sensor_loader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "sensor.skel.h"
+
+struct vg_sensor {
+	struct sensor_bpf *skel;
+	struct ring_buffer *ring;
+	struct bpf_link *connect4, *connect6;
+	int stats_fd;
+	vg_sensor_event_fn fn;
+	void *ctx;
+};
+
+static int libbpf_to_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (level == LIBBPF_DEBUG || vasprintf(&text, fmt, ap) < 0)
+		return 0;
+	text[strcspn(text, "\n") == strlen(text) - 1 ? strlen(text) - 1 : strlen(text)] = '\0';
+	vg_log(level == LIBBPF_WARN ? VG_LOG_WARN : VG_LOG_INFO, "%s", text);
+	return 0;
+}
+
+static int on_ring_record(void *ctx, void *data, size_t size)
+{
+	struct vg_sensor *s = ctx;
+
+	return s->fn(s->ctx, data, size);
+}
+
+static int mark_tree_root(struct vg_sensor *s, pid_t pid, char *err, size_t errlen)
+{
+	struct vg_task_state state = {.flags = VG_TASK_IN_SCOPE};
+	_cleanup_close_ int pidfd = syscall(SYS_pidfd_open, pid, 0);
+
+	if (pidfd < 0) {
+		snprintf(err, errlen, "scope pidtree: process %d: %s", pid, strerror(errno));
+		return -1;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.task_states), &pidfd, &state, BPF_ANY)) {
+		snprintf(err, errlen, "scope pidtree: marking process %d: %s", pid,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int set_scope_cgroup(struct vg_sensor *s, const char *path, char *err, size_t errlen)
+{
+	__u32 zero = 0;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "scope cgroup %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.scope_cgroup), &zero, &fd, BPF_ANY)) {
+		snprintf(err, errlen, "scope cgroup %s: not a cgroup v2 directory? (%s)", path,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int sensor_open(const struct vg_sensor_options *opts, vg_sensor_event_fn fn, void *ctx,
+		struct vg_sensor **out, char *err, size_t errlen)
+{
+	struct vg_sensor *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->stats_fd = -1;
+	s->fn = fn;
+	s->ctx = ctx;
+	libbpf_set_print(libbpf_to_log);
+
+	s->skel = sensor_bpf__open();
+	if (!s->skel) {
+		snprintf(err, errlen, "opening the sensor BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	s->skel->rodata->scope_mode = opts->scope;
+	s->skel->rodata->daemon_tgid = opts->daemon_tgid;
+	if (opts->ring_buffer_bytes &&
+	    bpf_map__set_max_entries(s->skel->maps.events, opts->ring_buffer_bytes)) {
+		snprintf(err, errlen, "ring buffer of %u bytes: %s", opts->ring_buffer_bytes,
+			 strerror(errno));
+		goto fail;
+	}
+	/* Attached on demand: the gates by sensor_attach_connect_gate(), the
+	 * iterator per read by sensor_tasks(). */
+	bpf_program__set_autoattach(s->skel->progs.vg_connect4, false);
+	bpf_program__set_autoattach(s->skel->progs.vg_connect6, false);
+	bpf_program__set_autoattach(s->skel->progs.vg_tasks, false);
+	rc = sensor_bpf__load(s->skel);
+	if (rc) {
+		snprintf(err, errlen,
+			 "loading the sensor BPF programs: %s (run as root, on a kernel with BTF)",
+			 strerror(-rc));
+		goto fail;
+	}
+	if (opts->scope == VG_SENSOR_SCOPE_CGROUP &&
+	    set_scope_cgroup(s, opts->cgroup_path, err, errlen))
+		goto fail;
+	if (opts->scope == VG_SENSOR_SCOPE_PIDTREE &&
+	    mark_tree_root(s, opts->root_pid, err, errlen))
+		goto fail;
+
+	s->ring = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_ring_record, s, NULL);
+	if (!s->ring) {
+		snprintf(err, errlen, "creating the ring buffer reader: %s", strerror(errno));
+		goto fail;
+	}
+	rc = sensor_bpf__attach(s->skel);
+	if (rc) {
+		snprintf(err, errlen, "attaching the sensor BPF programs: %s", strerror(-rc));
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	sensor_close(s);
+	return -1;
+}
+
+int sensor_epoll_fd(const struct vg_sensor *s)
+{
+	return ring_buffer__epoll_fd(s->ring);
+}
+
+int sensor_consume(struct vg_sensor *s)
+{
+	return ring_buffer__consume(s->ring);
+}
+
+uint64_t sensor_lost(const struct vg_sensor *s)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u32 zero = 0;
+	uint64_t total = 0;
+
+	if (ncpus <= 0)
+		return 0;
+	uint64_t per_cpu[ncpus];
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.lost_events), &zero, per_cpu))
+		return 0;
+	for (int i = 0; i < ncpus; i++)
+		total += per_cpu[i];
+	return total;
+}
+
+int sensor_prog_stats(const struct vg_sensor *s, struct vg_prog_stats *out, int max)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, s->skel->obj)
+	{
+		struct bpf_prog_info info = {0};
+		__u32 len = sizeof(info);
+
+		if (n >= max)
+			break;
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			continue;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", bpf_program__name(prog));
+		out[n].run_cnt = info.run_cnt;
+		out[n].run_time_ns = info.run_time_ns;
+		n++;
+	}
+	return n;
+}
+
+void sensor_close(struct vg_sensor *s)
+{
+	if (!s)
+		return;
+	bpf_link__destroy(s->connect4);
+	bpf_link__destroy(s->connect6);
+	ring_buffer__free(s->ring);
+	sensor_bpf__destroy(s->skel);
+	if (s->stats_fd >= 0)
+		close(s->stats_fd);
+	free(s);
+}
+
+void sensor_set_precog(struct vg_sensor *s, enum vg_precog_mode mode, uint32_t flag_threshold,
+		       uint32_t block_threshold, const struct vg_model *model)
+{
+	struct vg_precog_config *config = &s->skel->bss->precog;
+
+	/* Scoring off while the model changes under it. */
+	__atomic_store_n(&config->mode, VG_PRECOG_OFF, __ATOMIC_SEQ_CST);
+	memcpy(&s->skel->bss->model, model, sizeof(*model));
+	config->flag_threshold = flag_threshold;
+	config->block_threshold = block_threshold;
+	__atomic_store_n(&config->mode, mode, __ATOMIC_SEQ_CST);
+}
+
+int sensor_attach_connect_gate(struct vg_sensor *s, const char *cgroup_path, char *err,
+			       size_t errlen)
+{
+	_cleanup_close_ int fd = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "connect gate: cgroup %s: %s", cgroup_path, strerror(errno));
+		return -1;
+	}
+	s->connect4 = bpf_program__attach_cgroup(s->skel->progs.vg_connect4, fd);
+	if (!s->connect4) {
+		snprintf(err, errlen, "connect gate: attaching connect4 to %s: %s", cgroup_path,
+			 strerror(errno));
+		return -1;
+	}
+	s->connect6 = bpf_program__attach_cgroup(s->skel->progs.vg_connect6, fd);
+	if (!s->connect6) {
+		snprintf(err, errlen, "connect gate: attaching connect6 to %s: %s", cgroup_path,
+			 strerror(errno));
+		bpf_link__destroy(s->connect4);
+		s->connect4 = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int sensor_verdict(const struct vg_sensor *s, uint32_t tgid, struct vg_verdict *out)
+{
+	return bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.verdicts), &tgid, out) ? -1 : 0;
+}
+
+int sensor_tasks(const struct vg_sensor *s, struct vg_task_report **out)
+{
+	struct bpf_link *link = bpf_program__attach_iter(s->skel->progs.vg_tasks, NULL);
+	struct vg_task_report *reports = NULL;
+	size_t count = 0, cap = 0;
+	int iter_fd, saved;
+	ssize_t n;
+
+	if (!link)
+		return -1;
+	iter_fd = bpf_iter_create(bpf_link__fd(link));
+	if (iter_fd < 0)
+		goto fail;
+	for (;;) {
+		if (count == cap) {
+			struct vg_task_report *grown;
+
+			cap = cap ? cap * 2 : 256;
+			grown = realloc(reports, cap * sizeof(*reports));
+			if (!grown)
+				goto fail;
+			reports = grown;
+		}
+		n = read(iter_fd, &reports[count], (cap - count) * sizeof(*reports));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		count += (size_t)n / sizeof(*reports);
+	}
+	close(iter_fd);
+	bpf_link__destroy(link);
+	*out = reports;
+	return (int)count;
+fail:
+	saved = errno;
+	if (iter_fd >= 0)
+		close(iter_fd);
+	bpf_link__destroy(link);
+	free(reports);
+	errno = saved;
+	return -1;
+}
+
+int sensor_stats_start(struct vg_sensor *s)
+{
+	if (s->stats_fd < 0)
+		s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	return s->stats_fd < 0 ? -1 : 0;
+}
+
+void sensor_stats_stop(struct vg_sensor *s)
+{
+	if (s->stats_fd >= 0)
+		close(s->stats_fd);
+	s->stats_fd = -1;
+}

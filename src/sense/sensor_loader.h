@@ -1,0 +1,65 @@
+/* Userspace side of the kernel sensors: open, load, attach, poll, detach. */
+#ifndef VG_SENSE_SENSOR_LOADER_H
+#define VG_SENSE_SENSOR_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sense/sensor.h"
+
+struct vg_sensor;
+
+struct vg_sensor_options {
+	enum vg_scope_mode scope;
+	const char *cgroup_path;    /* VG_SENSOR_SCOPE_CGROUP: a cgroup v2 directory */
+	pid_t root_pid;		    /* VG_SENSOR_SCOPE_PIDTREE: the tree's root */
+	pid_t daemon_tgid;	    /* excluded from everything; 0 for none */
+	uint32_t ring_buffer_bytes; /* a power of two; 0 for the built-in 8 MiB */
+};
+
+/* Called for each ring-buffer record; a non-zero return stops consumption. */
+typedef int (*vg_sensor_event_fn)(void *ctx, const void *data, size_t size);
+
+struct vg_prog_stats {
+	char name[32];
+	uint64_t run_cnt;
+	uint64_t run_time_ns;
+};
+
+int sensor_open(const struct vg_sensor_options *opts, vg_sensor_event_fn fn, void *ctx,
+		struct vg_sensor **out, char *err, size_t errlen);
+/* An fd that is readable when events wait; for epoll. */
+int sensor_epoll_fd(const struct vg_sensor *s);
+/* Hands every waiting event to fn. Returns the count, or -errno. */
+int sensor_consume(struct vg_sensor *s);
+/* Events the kernel could not queue because the ring buffer was full. */
+uint64_t sensor_lost(const struct vg_sensor *s);
+/* Run count and run time of each program, as counted while run-time stats
+ * were on. Returns the number filled, at most max. */
+int sensor_prog_stats(const struct vg_sensor *s, struct vg_prog_stats *out, int max);
+void sensor_close(struct vg_sensor *s);
+
+/* BPF run-time statistics cost a clock read around every program run: on
+ * these machines about 100 ns per syscall, more than the sensor itself. So
+ * they are on only while someone samples them: between these two calls. */
+int sensor_stats_start(struct vg_sensor *s);
+void sensor_stats_stop(struct vg_sensor *s);
+
+/* Precognition: installs the model and thresholds the sys_enter program
+ * scores with, then the mode (VG_PRECOG_OFF stops scoring). Takes effect
+ * on the next syscall. */
+void sensor_set_precog(struct vg_sensor *s, enum vg_precog_mode mode, uint32_t flag_threshold,
+		       uint32_t block_threshold, const struct vg_model *model);
+/* Attaches the connect gate (cgroup/connect4 and connect6) to a cgroup v2
+ * directory: the scope's cgroup, or the hierarchy's root for the system. */
+int sensor_attach_connect_gate(struct vg_sensor *s, const char *cgroup_path, char *err,
+			       size_t errlen);
+/* The kernel's verdict on a process: 0 and *out filled if it is flagged,
+ * -1 if it is not (or the pid is another process now). */
+int sensor_verdict(const struct vg_sensor *s, uint32_t tgid, struct vg_verdict *out);
+/* Every task with state, through the task iterator. Returns the count and
+ * a malloc'd array in *out, or -1 with errno. */
+int sensor_tasks(const struct vg_sensor *s, struct vg_task_report **out);
+
+#endif

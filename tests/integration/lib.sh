@@ -1,0 +1,151 @@
+# Shared helpers for the integration tests. Each test sources this file, runs
+# as root against the real kernel, and owns everything it creates: a cgroup
+# of its own (the daemon's scope), a temp dir for the policy, socket, forensic
+# log and outputs, and the processes it starts. `cleanup` undoes all of it,
+# on success and on failure.
+
+set -u
+VG_BIN=${VG_BIN:-build/asan}
+VIGILANTE=$VG_BIN/vigilante
+VIGILANTED=$VG_BIN/vigilanted
+HELPERS=${HELPERS:-build/tests/helpers}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+TEST_NAME=$(basename "$0" .sh)
+WORK=$(mktemp -d "/tmp/vg-${TEST_NAME}.XXXXXX")
+DAEMON_PID=
+TEST_CGROUP=
+STARTED_PIDS=()
+TEST_MOUNTS=()
+
+# A tmpfs of the test's own, for files the gates protect.
+mount_test_tmpfs() {
+	mkdir -p "$1"
+	mount -t tmpfs -o size=16m,mode=0755 vigilante-test "$1" || fail "cannot mount a tmpfs on $1"
+	TEST_MOUNTS+=("$1")
+}
+
+fail() {
+	echo "FAIL ${TEST_NAME}: $*" >&2
+	if [ -s "$WORK/daemon.err" ]; then
+		echo "--- daemon stderr (last 30 lines)" >&2
+		tail -n 30 "$WORK/daemon.err" >&2
+	fi
+	exit 1
+}
+
+note() { echo "  ${TEST_NAME}: $*"; }
+
+# has_event JQ_CONDITION FILE: some JSON line of FILE satisfies the condition.
+# (jq 1.6's -e looks only at the last input, so it cannot say this.)
+has_event() {
+	[ -n "$(jq -c "select($1)" "$2")" ]
+}
+
+cgroup2_root() {
+	if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+		echo /sys/fs/cgroup
+	else
+		echo /sys/fs/cgroup/unified
+	fi
+}
+
+make_test_cgroup() {
+	TEST_CGROUP="$(cgroup2_root)/vigilante-test-${TEST_NAME}-$$"
+	mkdir "$TEST_CGROUP" || fail "cannot create cgroup $TEST_CGROUP"
+}
+
+# Runs a command inside the test cgroup; prints nothing itself.
+in_cgroup() {
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$TEST_CGROUP" "$@"
+}
+
+# write_policy FILE [extra YAML]: a policy scoped to the test cgroup whose
+# socket, forensic log and event file live in $WORK. Precognition runs in
+# PRECOG_MODE (default monitor) and gates only what the test names in
+# EXEC_GATE and PROTECTED (default: nothing), never the host's own files.
+write_policy() {
+	local file=$1
+	shift
+	cat > "$file" <<YAML
+version: 1
+scope:
+  kind: cgroup
+  cgroup: $TEST_CGROUP
+output:
+  stdout: false
+  file: $WORK/events.jsonl
+wal:
+  dir: $WORK/wal
+  commit_interval_ms: 2
+control:
+  socket: $WORK/run/control.sock
+precognition:
+  mode: ${PRECOG_MODE:-monitor}
+  exec_gate: ${EXEC_GATE:-[]}
+  protected_paths: ${PROTECTED:-[]}
+$*
+YAML
+}
+
+export VIGILANTE_SOCKET=
+
+start_daemon() {
+	local policy=$1
+	VIGILANTE_SOCKET=$WORK/run/control.sock
+	export VIGILANTE_SOCKET
+	"$VIGILANTED" --policy "$policy" 2>>"$WORK/daemon.err" &
+	DAEMON_PID=$!
+	for _ in $(seq 200); do
+		if [ -S "$VIGILANTE_SOCKET" ] && "$VIGILANTE" status --sample 0 >/dev/null 2>&1; then
+			return 0
+		fi
+		kill -0 "$DAEMON_PID" 2>/dev/null || fail "vigilanted exited during start"
+		sleep 0.05
+	done
+	fail "vigilanted did not answer on $VIGILANTE_SOCKET within 10 s"
+}
+
+stop_daemon() {
+	[ -n "$DAEMON_PID" ] || return 0
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	local rc=0
+	wait "$DAEMON_PID" || rc=$?
+	DAEMON_PID=
+	return $rc
+}
+
+# Waits until the daemon has handled everything the kernel queued: its
+# total stops moving.
+wait_quiet() {
+	local last=-1 now
+	for _ in $(seq 100); do
+		now=$("$VIGILANTE" status --sample 0 --json | jq .events_total)
+		[ "$now" = "$last" ] && return 0
+		last=$now
+		sleep 0.2
+	done
+}
+
+cleanup() {
+	local rc=$?
+	if [ -n "$DAEMON_PID" ]; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+	fi
+	for p in "${STARTED_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	for m in "${TEST_MOUNTS[@]}"; do umount "$m" 2>/dev/null || umount -l "$m"; done
+	if [ -n "$TEST_CGROUP" ] && [ -d "$TEST_CGROUP" ]; then
+		if [ -e "$TEST_CGROUP/cgroup.kill" ]; then
+			echo 1 > "$TEST_CGROUP/cgroup.kill" 2>/dev/null
+		fi
+		for _ in $(seq 50); do rmdir "$TEST_CGROUP" 2>/dev/null && break; sleep 0.1; done
+	fi
+	if [ "$rc" -eq 0 ] || [ -z "${KEEP_WORK:-}" ]; then
+		rm -rf "$WORK"
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM

@@ -1,0 +1,105 @@
+/* precog_probe: a test process for the precognition gates.
+ *
+ *   precog_probe [--weird N] [--exec PATH] [--open PATH] [--connect PORT]
+ *
+ * With --weird, it first makes N harmless system calls in an order no
+ * normal program uses (so the model's score climbs); then it tries each
+ * gated operation and prints one line per attempt: "exec ok", "open
+ * EACCES", "connect EPERM", ... Exec is tried in a forked child, which
+ * reports its errno through a pipe (exec of PATH succeeding runs it). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void weird(long n)
+{
+	struct utsname uts;
+
+	/* uname, over and over: no program in the training data does that, so
+	 * every 3-gram is unseen and the score climbs to its maximum. */
+	for (long i = 0; i < n; i++)
+		uname(&uts);
+}
+
+static const char *result(int err)
+{
+	return err ? strerrorname_np(err) : "ok";
+}
+
+static void try_exec(const char *path)
+{
+	int fds[2], err = 0, status;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) || (pid = fork()) < 0) {
+		perror("precog_probe: exec attempt");
+		exit(1);
+	}
+	if (pid == 0) {
+		char *argv[] = {(char *)path, NULL};
+
+		execv(path, argv);
+		err = errno;
+		if (write(fds[1], &err, sizeof(err)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (read(fds[0], &err, sizeof(err)) != sizeof(err))
+		err = 0; /* the pipe closed on exec: it ran */
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	printf("exec %s\n", result(err));
+}
+
+static void try_open(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	printf("open %s\n", result(fd < 0 ? errno : 0));
+	if (fd >= 0)
+		close(fd);
+}
+
+static void try_connect(int port)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rc = connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+	printf("connect %s\n", result(rc ? errno : 0));
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int i = 1; i < argc; i++) {
+		if (i + 1 >= argc) {
+			fprintf(stderr, "precog_probe: %s needs a value\n", argv[i]);
+			return 2;
+		}
+		if (!strcmp(argv[i], "--weird"))
+			weird(strtol(argv[++i], NULL, 10));
+		else if (!strcmp(argv[i], "--exec"))
+			try_exec(argv[++i]);
+		else if (!strcmp(argv[i], "--open"))
+			try_open(argv[++i]);
+		else if (!strcmp(argv[i], "--connect"))
+			try_connect(atoi(argv[++i]));
+		else {
+			fprintf(stderr, "precog_probe: unknown option %s\n", argv[i]);
+			return 2;
+		}
+	}
+	return 0;
+}

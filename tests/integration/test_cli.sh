@@ -1,0 +1,33 @@
+# The CLI's contract: --help everywhere, documented exit codes, clear errors.
+. "$(dirname "$0")/lib.sh"
+
+for cmd in "" status events ps note policy wal model record "model train" "model eval" "model info" "model score" "wal verify" "wal dump" "policy check"; do
+	# shellcheck disable=SC2086
+	"$VIGILANTE" $cmd --help > "$WORK/help.txt" || fail "vigilante $cmd --help exited $?"
+	grep -qE 'Usage|SYNOPSIS' "$WORK/help.txt" || fail "vigilante $cmd --help has no usage"
+done
+"$VIGILANTED" --help | grep -q Usage || fail "vigilanted --help"
+
+rc=0; "$VIGILANTE" no-such-command 2> "$WORK/err" || rc=$?
+[ "$rc" -eq 2 ] || fail "unknown command exit $rc, expected 2"
+grep -q "unknown command 'no-such-command'" "$WORK/err" || fail "unknown command message"
+
+rc=0; VIGILANTE_SOCKET=$WORK/none.sock "$VIGILANTE" status 2> "$WORK/err" || rc=$?
+[ "$rc" -eq 3 ] || fail "status without a daemon exit $rc, expected 3"
+grep -q "$WORK/none.sock" "$WORK/err" || fail "status without a daemon does not name the socket"
+
+rc=0; "$VIGILANTED" --policy "$WORK/missing.yaml" 2> "$WORK/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "vigilanted with a missing policy exit $rc, expected 1"
+grep -q "missing.yaml" "$WORK/err" || fail "vigilanted does not name the missing policy"
+
+# policy check: valid default, and a bad file named with line and column.
+"$VIGILANTE" policy default > "$WORK/default.yaml" || fail "policy default"
+"$VIGILANTE" policy check "$WORK/default.yaml" > /dev/null || fail "the default policy does not check"
+printf 'version: 1\nscope:\n  kind: galaxy\n' > "$WORK/bad.yaml"
+rc=0; "$VIGILANTE" policy check "$WORK/bad.yaml" 2> "$WORK/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "policy check of a bad file exit $rc"
+grep -q "$WORK/bad.yaml:3:9" "$WORK/err" || fail "policy check error lacks FILE:3:9: $(cat "$WORK/err")"
+
+# wal verify on a directory that does not exist.
+rc=0; "$VIGILANTE" wal verify "$WORK/nonexistent" 2> "$WORK/err" || rc=$?
+[ "$rc" -ne 0 ] || fail "wal verify of a missing directory succeeded"
