@@ -27,7 +27,8 @@ cleanup() {
 trap cleanup EXIT
 
 # The real job: extracting a tarball of ~50 MB of headers (many small files).
-find /usr/include -type f | sort | head -n 7000 > "$work/files"
+find /usr/include -type f | sort > "$work/all-files"
+head -n 7000 "$work/all-files" > "$work/files"
 tar -cf "$work/job.tar" -T "$work/files" 2>/dev/null
 job_mb=$(($(stat -c %s "$work/job.tar") >> 20))
 

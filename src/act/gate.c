@@ -17,6 +17,7 @@
 
 struct vg_gate {
 	const struct vg_sensor *sensor;
+	const struct vg_path_list *exec_filesystems;
 	pid_t daemon_tgid;
 	int fanotify_fd;
 	int stop_fd;
@@ -30,7 +31,7 @@ struct vg_gate {
 static int mark(int fd, unsigned int flags, uint64_t mask, const char *path, char *err,
 		size_t errlen)
 {
-	if (fanotify_mark(fd, FAN_MARK_ADD | flags, mask, AT_FDCWD, path) == 0)
+	if (fanotify_mark(fd, flags, mask, AT_FDCWD, path) == 0)
 		return 0;
 	snprintf(err, errlen, "gate: fanotify mark on %s: %s", path, strerror(errno));
 	return -1;
@@ -38,10 +39,6 @@ static int mark(int fd, unsigned int flags, uint64_t mask, const char *path, cha
 
 static int add_marks(int fd, const struct vg_gate_options *opts, char *err, size_t errlen)
 {
-	for (unsigned i = 0; opts->exec_filesystems && i < opts->exec_filesystems->count; i++)
-		if (mark(fd, FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM,
-			 opts->exec_filesystems->paths[i], err, errlen))
-			return -1;
 	for (unsigned i = 0; opts->protected_paths && i < opts->protected_paths->count; i++) {
 		const char *path = opts->protected_paths->paths[i];
 		struct stat st;
@@ -51,8 +48,9 @@ static int add_marks(int fd, const struct vg_gate_options *opts, char *err, size
 			vg_info("gate: protected path %s: %s; not gated", path, strerror(errno));
 			continue;
 		}
-		if (mark(fd, 0, FAN_OPEN_PERM | (S_ISDIR(st.st_mode) ? FAN_EVENT_ON_CHILD : 0),
-			 path, err, errlen))
+		if (mark(fd, FAN_MARK_ADD,
+			 FAN_OPEN_PERM | (S_ISDIR(st.st_mode) ? FAN_EVENT_ON_CHILD : 0), path, err,
+			 errlen))
 			return -1;
 	}
 	return 0;
@@ -154,6 +152,7 @@ int gate_start(const struct vg_gate_options *opts, struct vg_gate **out, int *re
 		return -1;
 	}
 	g->sensor = opts->sensor;
+	g->exec_filesystems = opts->exec_filesystems;
 	g->daemon_tgid = opts->daemon_tgid;
 	g->mode = opts->mode;
 	g->report_write_fd = -1;
@@ -184,6 +183,28 @@ int gate_start(const struct vg_gate_options *opts, struct vg_gate **out, int *re
 fail:
 	gate_stop(g);
 	return -1;
+}
+
+int gate_arm_exec(struct vg_gate *g, char *err, size_t errlen)
+{
+	for (unsigned i = 0; g->exec_filesystems && i < g->exec_filesystems->count; i++)
+		if (mark(g->fanotify_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM,
+			 g->exec_filesystems->paths[i], err, errlen)) {
+			gate_disarm_exec(g);
+			return -1;
+		}
+	return 0;
+}
+
+void gate_disarm_exec(struct vg_gate *g)
+{
+	char err[256];
+
+	for (unsigned i = 0; g->exec_filesystems && i < g->exec_filesystems->count; i++)
+		if (mark(g->fanotify_fd, FAN_MARK_REMOVE | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM,
+			 g->exec_filesystems->paths[i], err, sizeof(err)) &&
+		    errno != ENOENT)
+			vg_warn("%s", err);
 }
 
 void gate_set_mode(struct vg_gate *g, enum vg_precog_mode mode)

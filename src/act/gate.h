@@ -1,8 +1,11 @@
 /* The exec and open gates: fanotify permission events answered from the
- * kernel's verdicts. A thread of its own reads the fanotify fd and answers
- * each event at once (one BPF map lookup), so a busy daemon never delays an
- * exec; what it decided for a flagged process is reported to the daemon's
- * main loop through a pipe, as struct vg_gate_decision records.
+ * kernel's verdicts. The open gate (inode marks on the protected files) is
+ * always on; it costs only when those files are opened. The exec gate
+ * (filesystem marks) costs a round trip on every exec, so the daemon arms it
+ * only while some process is flagged (see precog.c). A thread of its own reads the fanotify fd and
+ * answers each event at once (one BPF map lookup), so a busy daemon never delays an exec; what it
+ * decided for a flagged process is reported to the daemon's main loop through a pipe, as struct
+ * vg_gate_decision records.
  *
  * Failing open: if the verdict cannot be read, the event is allowed and
  * counted. If the gate thread dies, the kernel closes the fanotify fd and
@@ -45,7 +48,8 @@ struct vg_gate_options {
 	const struct vg_sensor *sensor;
 	pid_t daemon_tgid;
 	enum vg_precog_mode mode;
-	const struct vg_path_list *exec_filesystems; /* gate exec on these paths' filesystems */
+	const struct vg_path_list *exec_filesystems; /* gate exec on these paths' filesystems,
+						      * once armed; must outlive the gate */
 	const struct vg_path_list
 	    *protected_paths; /* gate open of these files (dirs: their files) */
 };
@@ -55,6 +59,9 @@ struct vg_gate_options {
 int gate_start(const struct vg_gate_options *opts, struct vg_gate **out, int *report_fd, char *err,
 	       size_t errlen);
 void gate_set_mode(struct vg_gate *g, enum vg_precog_mode mode);
+/* Adds the exec marks (0, or -1 with err and nothing armed) / removes them. */
+int gate_arm_exec(struct vg_gate *g, char *err, size_t errlen);
+void gate_disarm_exec(struct vg_gate *g);
 void gate_stats(const struct vg_gate *g, struct vg_gate_stats *out);
 /* Stops the thread and closes the fanotify fd (pending events are allowed). */
 void gate_stop(struct vg_gate *g);

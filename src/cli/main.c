@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"policy", cmd_policy, "policy tools: `policy check FILE`, `policy show`"},
     {"wal", cmd_wal, "forensic log tools: `wal verify [DIR]`, `wal dump [--json] [DIR]`"},
     {"model", cmd_model, "precognition model tools: `model train`, `model eval`, `model info`"},
+    {"learn", cmd_learn, "learn per-program normal profiles on this host: `learn -o FILE`"},
     {"record", cmd_record,
      "record a command's syscall trace from the kernel: `record -o FILE -- CMD`"},
 };

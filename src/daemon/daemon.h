@@ -63,6 +63,7 @@ struct daemon {
 	struct wal *wal;
 	struct vg_gate *gate;
 	int gate_report_fd;
+	bool exec_gate_armed; /* exec marks in place: some process is flagged */
 	int64_t boot_to_real_ns;
 
 	int epoll_fd, signal_fd, commit_timer_fd, tick_timer_fd, control_fd, lock_fd;
@@ -113,6 +114,13 @@ int precog_start(struct daemon *d, char *err, size_t errlen);
 /* Installs p's model, thresholds and mode (at start and on reload). */
 int precog_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t errlen);
 void precog_on_gate_report(struct daemon *d);
+/* A process was flagged: arm the exec gate if it is wanted and not armed. */
+void precog_on_flagged(struct daemon *d);
+/* Once a second: disarm the exec gate when nobody is flagged any more. */
+void precog_tick(struct daemon *d);
+/* An exec by a flagged process that no gate saw (monitor mode, no exec
+ * gate): record the decision that enforce mode would have made. */
+void precog_on_exec(struct daemon *d, const struct vg_exec_event *ev);
 void precog_stop(struct daemon *d);
 
 /* main.c */

@@ -196,7 +196,9 @@ static bool changes_gates(const struct vg_policy *old, const struct vg_policy *n
 {
 	return (old->precognition.mode == VG_MODE_OFF) != (new->precognition.mode == VG_MODE_OFF) ||
 	       !same_paths(&old->precognition.exec_gate, &new->precognition.exec_gate) ||
-	       !same_paths(&old->precognition.protected_paths, &new->precognition.protected_paths);
+	       !same_paths(&old->precognition.protected_paths,
+			   &new->precognition.protected_paths) ||
+	       !same_string(old->precognition.profiles, new->precognition.profiles);
 }
 
 int daemon_reload(struct daemon *d, char *err, size_t errlen)
@@ -221,8 +223,8 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	}
 	if (changes_gates(&d->policy, &fresh)) {
 		snprintf(err, errlen,
-			 "%s: turning precognition on or off, or changing its gated paths, needs a "
-			 "restart; policy not reloaded",
+			 "%s: turning precognition on or off, or changing its gated paths or "
+			 "profiles, needs a restart; policy not reloaded",
 			 fresh.source);
 		sinks_close(&sinks);
 		policy_free(&fresh);
@@ -357,6 +359,7 @@ static void on_tick(struct daemon *d)
 	d->events_last_tick = d->events_total;
 	pipeline_check_lost(d);
 	proctable_expire(d->procs, now_boot_ns(), EXPIRE_EXITED_NS);
+	precog_tick(d);
 }
 
 static int run_loop(struct daemon *d)

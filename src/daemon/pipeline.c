@@ -92,6 +92,8 @@ int pipeline_on_event(void *ctx, const void *data, size_t size)
 		return 0;
 	}
 	d->events_total++;
+	if (hdr->type == VG_EVENT_SCORE)
+		precog_on_flagged(d);
 	if (hdr->type == VG_EVENT_SCORE || hdr->type == VG_EVENT_CONNECT) {
 		/* Precognition: a threshold crossed, or a flagged process's connect. */
 		pipeline_publish(d, event_to_json(data, d->procs, d->boot_to_real_ns), WAL_DECISION,
@@ -108,6 +110,7 @@ int pipeline_on_event(void *ctx, const void *data, size_t size)
 
 		if (dir)
 			alert_exec_from_writable(d, ev, dir);
+		precog_on_exec(d, ev);
 	}
 	return 0;
 }

@@ -6,22 +6,34 @@
 #include "daemon/daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
+#include "common/file_hash.h"
 #include "common/log.h"
 #include "record/event_json.h"
 #include "record/json_text.h"
 #include "score/model_file.h"
+#include "score/profile_file.h"
 
 static enum vg_precog_mode kernel_mode(enum vg_mode mode)
 {
 	return mode == VG_MODE_ENFORCE	 ? VG_PRECOG_ENFORCE
 	       : mode == VG_MODE_MONITOR ? VG_PRECOG_MONITOR
 					 : VG_PRECOG_OFF;
+}
+
+static bool exec_gate_wanted(const struct daemon *d, const struct vg_policy *p)
+{
+	return d->gate && p->precognition.mode == VG_MODE_ENFORCE &&
+	       p->precognition.exec_gate.count > 0;
 }
 
 static int load_model(const struct vg_policy *p, struct vg_model *out, char *err, size_t errlen)
@@ -85,20 +97,134 @@ int precog_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t 
 			  p->precognition.block_threshold, &model);
 	if (d->gate)
 		gate_set_mode(d->gate, mode);
+	sensor_set_hold_flagged(d->sensor, exec_gate_wanted(d, p) && !d->exec_gate_armed);
+	return 0;
+}
+
+/* Lets a process go that the kernel stopped when it was flagged while the
+ * exec gate was not armed. */
+static void release_held(uint32_t tgid, struct vg_verdict *verdict, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (!(verdict->flags & VG_HELD))
+		return;
+	sensor_verdict_clear(d->sensor, tgid, VG_HELD);
+	if (kill((pid_t)tgid, SIGCONT) && errno != ESRCH)
+		vg_warn("precognition: releasing process %u: %s", tgid, strerror(errno));
+}
+
+void precog_on_flagged(struct daemon *d)
+{
+	char err[512];
+
+	if (!exec_gate_wanted(d, &d->policy) || d->exec_gate_armed)
+		return;
+	if (gate_arm_exec(d->gate, err, sizeof(err)))
+		/* Failing open: the flagged process is released all the same. */
+		vg_err("precognition: arming the exec gate: %s", err);
+	else
+		d->exec_gate_armed = true;
+	sensor_set_hold_flagged(d->sensor, false);
+	sensor_verdicts_foreach(d->sensor, release_held, d);
+}
+
+void precog_tick(struct daemon *d)
+{
+	if (!d->exec_gate_armed || sensor_verdicts_foreach(d->sensor, NULL, NULL) != 0)
+		return;
+	/* Hold first, then look again: a process flagged in between is either
+	 * seen here or held by the kernel until the gate is armed again. */
+	sensor_set_hold_flagged(d->sensor, true);
+	if (sensor_verdicts_foreach(d->sensor, NULL, NULL) != 0) {
+		sensor_set_hold_flagged(d->sensor, false);
+		return;
+	}
+	gate_disarm_exec(d->gate);
+	d->exec_gate_armed = false;
+}
+
+/* A profile applies to the program it was learned on: the same bytes, now
+ * at whatever inode its path names. */
+static bool install_profile(struct daemon *d, const struct vg_profile_entry *e)
+{
+	_cleanup_close_ int fd = open(e->path, O_RDONLY | O_CLOEXEC);
+	unsigned char sha[VG_SHA256_LEN];
+	struct vg_exe_key key = {0};
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) || sha256_fd(fd, sha)) {
+		vg_warn("profile for %s not used: %s", e->path, strerror(errno));
+		return false;
+	}
+	if (memcmp(sha, e->sha256, VG_SHA256_LEN)) {
+		vg_warn("profile for %s not used: the program changed since it was learned",
+			e->path);
+		return false;
+	}
+	key.ino = st.st_ino;
+	key.dev = (major(st.st_dev) << 20) | minor(st.st_dev);
+	if (sensor_add_profile(d->sensor, &key, &e->profile)) {
+		vg_warn("profile for %s not used: %s", e->path, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static int load_profiles(struct daemon *d, __u32 model_seed, char *err, size_t errlen)
+{
+	const char *path = d->policy.precognition.profiles;
+	struct vg_profile_set set;
+	struct json_object *obj;
+	size_t loaded = 0;
+
+	if (vg_profiles_load(path, &set, err, errlen))
+		return -1;
+	if (set.hash_seed != model_seed) {
+		snprintf(err, errlen,
+			 "%s: learned with another model (hash seed %u, the model's is "
+			 "%u); learn again with this model",
+			 path, set.hash_seed, model_seed);
+		vg_profiles_free(&set);
+		return -1;
+	}
+	for (size_t i = 0; i < set.count; i++)
+		loaded += install_profile(d, &set.entries[i]);
+	vg_info("precognition: %zu of %zu program profiles in use (%s)", loaded, set.count, path);
+	obj = json_object_new_object();
+	json_object_object_add(obj, "type", json_object_new_string("profiles"));
+	json_text_add(obj, "source", path, strlen(path));
+	json_object_object_add(obj, "profiles", json_object_new_uint64(set.count));
+	json_object_object_add(obj, "in_use", json_object_new_uint64(loaded));
+	pipeline_publish(d, obj, WAL_POLICY_LOAD, VG_SINK_EVENT);
+	vg_profiles_free(&set);
 	return 0;
 }
 
 int precog_start(struct daemon *d, char *err, size_t errlen)
 {
+	struct vg_model model;
+
 	if (precog_apply(d, &d->policy, err, errlen))
 		return -1;
 	if (d->policy.precognition.mode == VG_MODE_OFF)
 		return 0;
-	return start_gates(d, err, errlen);
+	if (d->policy.precognition.profiles && (load_model(&d->policy, &model, err, errlen) ||
+						load_profiles(d, model.hash_seed, err, errlen)))
+		return -1;
+	if (start_gates(d, err, errlen))
+		return -1;
+	sensor_set_hold_flagged(d->sensor, exec_gate_wanted(d, &d->policy));
+	return 0;
 }
 
 void precog_stop(struct daemon *d)
 {
+	/* Nobody may stay stopped waiting for a gate that is going away. */
+	if (d->sensor) {
+		sensor_set_hold_flagged(d->sensor, false);
+		sensor_verdicts_foreach(d->sensor, release_held, d);
+	}
 	gate_stop(d->gate);
 	d->gate = NULL;
 	if (d->gate_report_fd >= 0) {
@@ -142,4 +268,21 @@ void precog_on_gate_report(struct daemon *d)
 			decision.path_len = sizeof(decision.path) - 1;
 		publish_decision(d, &decision);
 	}
+}
+
+void precog_on_exec(struct daemon *d, const struct vg_exec_event *ev)
+{
+	struct vg_gate_decision decision = {.kind = VG_GATE_EXEC};
+
+	/* With the exec gate armed, the gate itself reported this exec. */
+	if (d->policy.precognition.mode == VG_MODE_OFF || d->exec_gate_armed ||
+	    !(ev->verdict_flags & (VG_FLAGGED | VG_BLOCKED)))
+		return;
+	decision.tgid = ev->hdr.tgid;
+	decision.start_ns = ev->hdr.start_ns;
+	decision.score = ev->verdict_score;
+	decision.verdict_flags = ev->verdict_flags;
+	decision.path_len = ev->path_len < sizeof(decision.path) ? ev->path_len : 0;
+	memcpy(decision.path, ev->path, decision.path_len);
+	publish_decision(d, &decision);
 }

@@ -109,6 +109,7 @@ void policy_free(struct vg_policy *policy)
 	free(policy->wal.dir);
 	free(policy->control.socket);
 	free(policy->precognition.model);
+	free(policy->precognition.profiles);
 	free_path_list(&policy->exec_from_writable.paths);
 	free_path_list(&policy->precognition.protected_paths);
 	free_path_list(&policy->precognition.exec_gate);
@@ -1003,6 +1004,7 @@ enum {
 	PRECOGNITION_MODEL,
 	PRECOGNITION_PROTECTED,
 	PRECOGNITION_EXEC_GATE,
+	PRECOGNITION_PROFILES,
 	PRECOGNITION_KEYS
 };
 static const char *const precognition_keys[] = {
@@ -1012,6 +1014,7 @@ static const char *const precognition_keys[] = {
     [PRECOGNITION_MODEL] = "model",
     [PRECOGNITION_PROTECTED] = "protected_paths",
     [PRECOGNITION_EXEC_GATE] = "exec_gate",
+    [PRECOGNITION_PROFILES] = "profiles",
 };
 
 static int load_precognition(struct loader *ld, const struct field *section,
@@ -1032,7 +1035,8 @@ static int load_precognition(struct loader *ld, const struct field *section,
 	    parse_path_field(ld, &f[PRECOGNITION_MODEL], &policy->precognition.model) ||
 	    parse_path_list(ld, &f[PRECOGNITION_PROTECTED],
 			    &policy->precognition.protected_paths) ||
-	    parse_path_list(ld, &f[PRECOGNITION_EXEC_GATE], &policy->precognition.exec_gate))
+	    parse_path_list(ld, &f[PRECOGNITION_EXEC_GATE], &policy->precognition.exec_gate) ||
+	    parse_path_field(ld, &f[PRECOGNITION_PROFILES], &policy->precognition.profiles))
 		return -1;
 	if (policy->precognition.block_threshold < policy->precognition.flag_threshold) {
 		/* Point at the threshold the file sets; the other is a default. */

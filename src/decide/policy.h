@@ -75,6 +75,7 @@ struct vg_policy {
 		char *model;		  /* NULL: the embedded model */
 		struct vg_path_list protected_paths;
 		struct vg_path_list exec_gate; /* exec is gated on these paths' filesystems */
+		char *profiles; /* NULL: none; else `vigilante learn`'s per-program profiles */
 	} precognition;
 
 	struct {

@@ -69,7 +69,8 @@ struct vg_model_state {
 	__u32 count;			   /* syscalls seen since reset, saturating */
 	__u32 average;	    /* surprise average, VG_MODEL_AVERAGE_FRAC_BITS fixed point */
 	__u8 average_shift; /* grows to VG_MODEL_AVERAGE_SHIFT: mean first, then EMA */
-	__u8 unused[3];
+	__u8 unused;
+	__u16 last_bucket; /* table cell of the last n-gram: what `vigilante learn` records */
 	struct vg_model_reason reason;
 };
 
@@ -112,13 +113,37 @@ static __always_inline __u32 vg_model_score(const struct vg_model_state *s)
 	return average >> (VG_MODEL_AVERAGE_FRAC_BITS - VG_MODEL_SCORE_FRAC_BITS);
 }
 
-/* Feeds one syscall (canonical id) to the task's state; returns its score. */
-static __always_inline __u32 vg_model_step(const struct vg_model *m, struct vg_model_state *s,
-					   __u16 sysid)
+/* A program's learned profile: the table cells (hashed n-grams) it made
+ * while `vigilante learn` watched it on this host. Scored against its own
+ * profile, an n-gram the program is known to make costs nothing, whatever
+ * programs in general do; any other n-gram costs what the general model
+ * says. So a profile removes the false alarms of a program whose normal is
+ * unusual, and leaves it exactly as visible when it does something new. */
+#define VG_PROFILE_WORDS (VG_MODEL_BUCKETS / 64)
+
+struct vg_profile {
+	__u64 seen[VG_PROFILE_WORDS];
+};
+
+static __always_inline int vg_profile_has(const struct vg_profile *p, __u32 bucket)
+{
+	return (p->seen[(bucket >> 6) & (VG_PROFILE_WORDS - 1)] >> (bucket & 63)) & 1;
+}
+
+/* Feeds one syscall (canonical id) to the task's state, scored against the
+ * program's profile as well when there is one (NULL: none); returns the
+ * score. */
+static __always_inline __u32 vg_model_step_profiled(const struct vg_model *m,
+						    const struct vg_profile *profile,
+						    struct vg_model_state *s, __u16 sysid)
 {
 	__u32 bucket = vg_model_bucket(m->hash_seed, s->history, sysid);
 	__u32 surprise = vg_model_cell(m, bucket);
 	__u32 shift = s->average_shift;
+
+	if (profile && vg_profile_has(profile, bucket))
+		surprise = 0;
+	s->last_bucket = (__u16)bucket;
 
 	if (s->count != 0xffffffffu)
 		s->count++;
@@ -143,6 +168,13 @@ static __always_inline __u32 vg_model_step(const struct vg_model *m, struct vg_m
 		s->history[i] = s->history[i + 1];
 	s->history[VG_MODEL_ORDER - 2] = sysid;
 	return vg_model_score(s);
+}
+
+/* Feeds one syscall (canonical id) to the task's state; returns its score. */
+static __always_inline __u32 vg_model_step(const struct vg_model *m, struct vg_model_state *s,
+					   __u16 sysid)
+{
+	return vg_model_step_profiled(m, 0, s, sysid);
 }
 
 #endif

@@ -51,6 +51,16 @@ struct {
 	__type(value, struct vg_verdict);
 } verdicts SEC(".maps");
 
+/* Per-program profiles (`vigilante learn`), by executable inode. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct vg_exe_key);
+	__type(value, struct vg_profile);
+} profiles SEC(".maps");
+
+struct vg_profile empty_profile; /* what learning starts a new program's profile from */
+
 struct {
 	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
 	__uint(max_entries, 1);
@@ -257,6 +267,16 @@ static __noinline void cross_threshold(struct vg_task_state *state, __u32 level,
 		bpf_map_update_elem(&verdicts, &tgid, &fresh, BPF_ANY);
 		verdict = bpf_map_lookup_elem(&verdicts, &tgid);
 	}
+	/* The exec gate costs a round trip to the daemon on every exec, so it
+	 * is armed only while someone is flagged. Until the daemon has armed
+	 * it, the newly flagged process waits, stopped: it cannot reach the
+	 * block threshold and exec before the gate is there. */
+	/* An atomic read: a full barrier between the verdict written above and
+	 * this read, as the daemon's disarming has between its two. */
+	if (level == VG_FLAGGED && verdict && __sync_fetch_and_or(&precog.hold_flagged, 0)) {
+		verdict->flags |= VG_HELD;
+		bpf_send_signal(19 /* SIGSTOP */);
+	}
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		count_lost();
@@ -270,6 +290,30 @@ static __noinline void cross_threshold(struct vg_task_state *state, __u32 level,
 	ev->level = level;
 	ev->pad = 0;
 	bpf_ringbuf_submit(ev, 0);
+}
+
+/* Remembers which program the task now runs, and whether it has a profile
+ * (creating an empty one while learning). */
+static __always_inline void note_program(struct vg_task_state *state, struct linux_binprm *bprm)
+{
+	state->exe.ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
+	state->exe.dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
+	state->exe.pad = 0;
+	state->flags &= ~VG_TASK_PROFILED;
+	if (precog.learning)
+		bpf_map_update_elem(&profiles, &state->exe, &empty_profile, BPF_NOEXIST);
+	if (bpf_map_lookup_elem(&profiles, &state->exe))
+		state->flags |= VG_TASK_PROFILED;
+}
+
+/* The exec event carries the verdict as it is now: by the time the daemon
+ * reads the event, the process may be gone and its verdict with it. */
+static __always_inline void note_verdict(struct vg_exec_event *ev)
+{
+	struct vg_verdict *verdict = bpf_map_lookup_elem(&verdicts, &ev->hdr.tgid);
+
+	ev->verdict_flags = verdict ? verdict->flags : 0;
+	ev->verdict_score = verdict ? verdict->score : 0;
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -294,6 +338,7 @@ int BPF_PROG(vg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	vg_model_reset(&state->model);
 	state->score = 0;
 	state->max_score = 0;
+	note_program(state, bprm);
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return 0;
@@ -325,6 +370,7 @@ int BPF_PROG(vg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	arg_end = BPF_CORE_READ(task, mm, arg_end);
 	len = arg_end > arg_start ? arg_end - arg_start : 0;
 	ev->argv_full_len = len;
+	note_verdict(ev);
 	if (len > VG_ARGV_MAX - 1) {
 		len = VG_ARGV_MAX - 1;
 		ev->flags |= VG_EXEC_ARGV_TRUNCATED;
@@ -354,11 +400,13 @@ int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
 	parent_state = scoped_state(parent);
 	if (!parent_state)
 		return 0;
-	if (scope_mode == VG_SENSOR_SCOPE_PIDTREE) {
-		child_state =
-		    bpf_task_storage_get(&task_states, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (child_state)
+	/* The child runs its parent's program until it execs: same profile. */
+	child_state = bpf_task_storage_get(&task_states, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (child_state) {
+		if (scope_mode == VG_SENSOR_SCOPE_PIDTREE)
 			child_state->flags |= VG_TASK_IN_SCOPE;
+		child_state->flags |= parent_state->flags & VG_TASK_PROFILED;
+		child_state->exe = parent_state->exe;
 	}
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0; /* a new thread, not a new process */
@@ -420,6 +468,7 @@ int BPF_PROG(vg_exit, struct task_struct *task)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
 {
+	struct vg_profile *profile = NULL;
 	struct vg_task_state *state;
 	__u32 score;
 	__u16 sysid;
@@ -435,7 +484,19 @@ int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
 	state->history_pos++;
 	if (precog.mode == VG_PRECOG_OFF)
 		return 0;
-	score = vg_model_step(&model, &state->model, sysid);
+	if (state->flags & VG_TASK_PROFILED)
+		profile = bpf_map_lookup_elem(&profiles, &state->exe);
+	if (precog.learning) {
+		score = vg_model_step(&model, &state->model, sysid);
+		if (profile) {
+			__u32 bucket = state->model.last_bucket;
+
+			__sync_fetch_and_or(&profile->seen[(bucket >> 6) & (VG_PROFILE_WORDS - 1)],
+					    1ULL << (bucket & 63));
+		}
+	} else {
+		score = vg_model_step_profiled(&model, profile, &state->model, sysid);
+	}
 	state->score = score;
 	if (score > state->max_score)
 		state->max_score = score;

@@ -41,11 +41,24 @@ struct vg_precog_config {
 	__u32 mode; /* enum vg_precog_mode */
 	__u32 flag_threshold;
 	__u32 block_threshold;
+	__u32 learning; /* 1: record each program's n-grams into its profile */
+	/* 1 while the exec gate is wanted but not armed: a process that is
+	 * flagged then is stopped (SIGSTOP) until the daemon has armed it. */
+	__u64 hold_flagged;
+};
+
+/* A program's identity in the kernel: its executable's inode. Profiles are
+ * stored by content hash and mapped to this when the daemon loads them. */
+struct vg_exe_key {
+	__u64 ino;
+	__u32 dev; /* kernel encoding: major << 20 | minor */
+	__u32 pad;
 };
 
 /* vg_verdict.flags and vg_task_state.flags */
 #define VG_FLAGGED (1u << 1) /* score reached the flag threshold */
 #define VG_BLOCKED (1u << 2) /* score reached the block threshold */
+#define VG_HELD	   (1u << 4) /* verdict only: stopped until the exec gate is armed */
 
 /* vg_exec_event.flags */
 #define VG_EXEC_ARGV_TRUNCATED	   (1u << 0)
@@ -54,6 +67,7 @@ struct vg_precog_config {
 
 /* vg_task_state.flags */
 #define VG_TASK_IN_SCOPE (1u << 0) /* pidtree scope: inherited at fork */
+#define VG_TASK_PROFILED (1u << 3) /* its program has a profile in the profiles map */
 
 /* A process is identified by (tgid, start_ns): a pid can be reused, a pid
  * together with its leader's start time cannot. */
@@ -79,6 +93,8 @@ struct vg_exec_event {
 	__u32 filename_len;  /* bytes in filename, without the NUL */
 	__u32 argv_len;	     /* bytes in argv, NUL-separated arguments */
 	__u32 argv_full_len; /* argument area size in the process, >= argv_len */
+	__u32 verdict_flags; /* the process's verdict when it exec'd (VG_FLAGGED...) */
+	__u32 verdict_score;
 	char path[VG_PATH_MAX];
 	char filename[VG_FILENAME_MAX];
 	char argv[VG_ARGV_MAX]; /* last: only argv_len bytes of it are sent */
@@ -138,6 +154,7 @@ struct vg_task_state {
 	__u16 history[VG_LAST_SYSCALLS]; /* last canonical syscall ids, oldest at history_pos */
 	__u32 score;			 /* the model's current score */
 	__u32 max_score;		 /* highest since the last exec */
+	struct vg_exe_key exe;		 /* the program it runs */
 	struct vg_model_state model;
 };
 

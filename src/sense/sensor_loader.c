@@ -305,3 +305,73 @@ void sensor_stats_stop(struct vg_sensor *s)
 		close(s->stats_fd);
 	s->stats_fd = -1;
 }
+
+void sensor_set_learning(struct vg_sensor *s, bool learning)
+{
+	__atomic_store_n(&s->skel->bss->precog.learning, learning ? 1 : 0, __ATOMIC_SEQ_CST);
+}
+
+int sensor_profiles_foreach(const struct vg_sensor *s,
+			    int (*fn)(const struct vg_exe_key *key,
+				      const struct vg_profile *profile, void *ctx),
+			    void *ctx)
+{
+	int map = bpf_map__fd(s->skel->maps.profiles), count = 0;
+	struct vg_exe_key key, next;
+	struct vg_profile profile;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(map, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(map, &key, &profile))
+			continue; /* deleted meanwhile */
+		count++;
+		if (fn(&key, &profile, ctx))
+			return count;
+	}
+	return errno == ENOENT ? count : -1;
+}
+
+int sensor_add_profile(struct vg_sensor *s, const struct vg_exe_key *key,
+		       const struct vg_profile *profile)
+{
+	return bpf_map_update_elem(bpf_map__fd(s->skel->maps.profiles), key, profile, BPF_ANY);
+}
+
+int sensor_verdicts_foreach(const struct vg_sensor *s,
+			    void (*fn)(uint32_t tgid, struct vg_verdict *verdict, void *ctx),
+			    void *ctx)
+{
+	int map = bpf_map__fd(s->skel->maps.verdicts), count = 0;
+	__u32 key, next;
+	void *prev = NULL;
+	struct vg_verdict verdict;
+
+	while (bpf_map_get_next_key(map, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(map, &key, &verdict))
+			continue; /* the process exited meanwhile */
+		count++;
+		if (fn)
+			fn(key, &verdict, ctx);
+	}
+	return errno == ENOENT ? count : -1;
+}
+
+int sensor_verdict_clear(const struct vg_sensor *s, uint32_t tgid, uint32_t flags)
+{
+	int map = bpf_map__fd(s->skel->maps.verdicts);
+	struct vg_verdict verdict;
+
+	if (bpf_map_lookup_elem(map, &tgid, &verdict))
+		return -1;
+	verdict.flags &= ~flags;
+	return bpf_map_update_elem(map, &tgid, &verdict, BPF_EXIST);
+}
+
+void sensor_set_hold_flagged(struct vg_sensor *s, bool hold)
+{
+	__atomic_store_n(&s->skel->bss->precog.hold_flagged, hold ? 1 : 0, __ATOMIC_SEQ_CST);
+}

@@ -2,6 +2,7 @@
 #ifndef VG_SENSE_SENSOR_LOADER_H
 #define VG_SENSE_SENSOR_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -51,6 +52,19 @@ void sensor_stats_stop(struct vg_sensor *s);
  * on the next syscall. */
 void sensor_set_precog(struct vg_sensor *s, enum vg_precog_mode mode, uint32_t flag_threshold,
 		       uint32_t block_threshold, const struct vg_model *model);
+/* Learning (`vigilante learn`): each program exec'd from now on gets a
+ * profile, and every n-gram its tasks make is recorded in it. */
+void sensor_set_learning(struct vg_sensor *s, bool learning);
+/* Calls fn for each profile in the kernel; stops when fn returns non-zero.
+ * Returns the number visited, or -1 with errno. */
+int sensor_profiles_foreach(const struct vg_sensor *s,
+			    int (*fn)(const struct vg_exe_key *key,
+				      const struct vg_profile *profile, void *ctx),
+			    void *ctx);
+/* Installs a program's profile: programs exec'd from now on use it. */
+int sensor_add_profile(struct vg_sensor *s, const struct vg_exe_key *key,
+		       const struct vg_profile *profile);
+
 /* Attaches the connect gate (cgroup/connect4 and connect6) to a cgroup v2
  * directory: the scope's cgroup, or the hierarchy's root for the system. */
 int sensor_attach_connect_gate(struct vg_sensor *s, const char *cgroup_path, char *err,
@@ -58,6 +72,15 @@ int sensor_attach_connect_gate(struct vg_sensor *s, const char *cgroup_path, cha
 /* The kernel's verdict on a process: 0 and *out filled if it is flagged,
  * -1 if it is not (or the pid is another process now). */
 int sensor_verdict(const struct vg_sensor *s, uint32_t tgid, struct vg_verdict *out);
+/* Calls fn for each flagged process; returns how many there were, or -1. */
+int sensor_verdicts_foreach(const struct vg_sensor *s,
+			    void (*fn)(uint32_t tgid, struct vg_verdict *verdict, void *ctx),
+			    void *ctx);
+/* Clears flags from a process's verdict (e.g. VG_HELD once released). */
+int sensor_verdict_clear(const struct vg_sensor *s, uint32_t tgid, uint32_t flags);
+/* Whether a process that is newly flagged is stopped until the exec gate is
+ * armed (see sensor.h, vg_precog_config.hold_flagged). */
+void sensor_set_hold_flagged(struct vg_sensor *s, bool hold);
 /* Every task with state, through the task iterator. Returns the count and
  * a malloc'd array in *out, or -1 with errno. */
 int sensor_tasks(const struct vg_sensor *s, struct vg_task_report **out);

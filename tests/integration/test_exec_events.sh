@@ -60,4 +60,27 @@ wait_quiet
 has_event '.type=="exit" and .exit_status==7' "$events" || fail "no exit with status 7"
 has_event '.type=="exit" and .signal==9 and .exit_status==-1' "$events" || fail "no exit by signal 9"
 
+# The CLI: recent events, then a live stream.
+"$VIGILANTE" events --json > "$WORK/recent.jsonl" || fail "vigilante events failed"
+has_event ".type==\"exec\" and .argv[1]==\"$marker\"" "$WORK/recent.jsonl" || fail "vigilante events lacks the marker exec"
+"$VIGILANTE" events | grep -q "exec .*/usr/bin/echo /bin/echo $marker" || fail "human events output lacks the exec line"
+"$VIGILANTE" events --follow --json --limit 0 > "$WORK/follow.jsonl" &
+follower=$!
+STARTED_PIDS+=("$follower")
+sleep 0.5
+in_cgroup /bin/echo "followed-$marker" > /dev/null
+for _ in $(seq 50); do grep -q "followed-$marker" "$WORK/follow.jsonl" && break; sleep 0.1; done
+grep -q "followed-$marker" "$WORK/follow.jsonl" || fail "vigilante events --follow did not stream the new exec"
+kill "$follower"
+
+# Only root (or the control group) may change anything; anyone may read.
+chmod 755 "$WORK" "$WORK/run"
+rc=0
+setpriv --reuid=65534 --regid=65534 --clear-groups "$VIGILANTE" note "not allowed" 2> "$WORK/denied.err" || rc=$?
+[ "$rc" -eq 4 ] || fail "a note by uid 65534 exited $rc, expected 4 (permission denied)"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$VIGILANTE" status --sample 0 > /dev/null ||
+	fail "uid 65534 cannot read the status"
+seq=$("$VIGILANTE" note "allowed") || fail "root's note was refused"
+note "root's note is record $seq; uid 65534's was refused"
+
 stop_daemon || fail "vigilanted did not stop cleanly"
