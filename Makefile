@@ -65,6 +65,7 @@ $(BUILD)/bpf/%.bpf.o: $(BUILD)/vmlinux.h
 
 # .incbin inputs are not seen by -MMD.
 $(call obj,src/decide/policy_default.S) $(call aobj,src/decide/policy_default.S): src/decide/policy_default.yaml
+$(call obj,src/act/yara_rules_default.S) $(call aobj,src/act/yara_rules_default.S): $(wildcard rules/default/*.yar)
 
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@

@@ -21,5 +21,6 @@ int cmd_wal(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
+int cmd_quarantine(int argc, char **argv);
 
 #endif

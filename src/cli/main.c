@@ -17,6 +17,8 @@ static const struct command commands[] = {
     {"status", cmd_status, "what the daemon has loaded, its scope, rates and BPF run-time stats"},
     {"events", cmd_events, "print events and alerts from the running daemon (--follow to stream)"},
     {"ps", cmd_ps, "watched processes with their precognition score and verdict"},
+    {"quarantine", cmd_quarantine,
+     "list, show, release, kill quarantines; freeze or snapshot a PID"},
     {"note", cmd_note, "append an operator note to the forensic log; returns once it is durable"},
     {"policy", cmd_policy, "policy tools: `policy check FILE`, `policy show`"},
     {"wal", cmd_wal, "forensic log tools: `wal verify [DIR]`, `wal dump [--json] [DIR]`"},

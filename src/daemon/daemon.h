@@ -5,6 +5,7 @@
 #ifndef VG_DAEMON_DAEMON_H
 #define VG_DAEMON_DAEMON_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -12,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "act/gate.h"
+#include "act/yara_scan.h"
 #include "decide/policy.h"
 #include "record/sink.h"
 #include "record/wal.h"
@@ -34,6 +36,23 @@ enum loop_tag {
 };
 
 #define MAX_PROGRAMS 16
+
+#define MAX_QUARANTINES 64
+
+enum quarantine_state { Q_FROZEN, Q_RELEASED, Q_KILLED };
+
+struct quarantine {
+	char id[64];
+	pid_t pid; /* the process that was quarantined; its tree went with it */
+	enum quarantine_state state;
+	char cause[16]; /* "score", "operator", "recovered" */
+	uint32_t score;
+	int processes;
+	int yara_matches;
+	char cgroup[PATH_MAX];	     /* the frozen cgroup */
+	char origin[PATH_MAX];	     /* where it came from: release moves it back */
+	char snapshot_dir[PATH_MAX]; /* policy quarantine.dir/<id> */
+};
 
 struct control_client {
 	int fd;
@@ -62,6 +81,9 @@ struct daemon {
 	struct vg_sinks sinks;
 	struct wal *wal;
 	struct vg_gate *gate;
+	struct vg_yara *yara; /* loaded at the first quarantine */
+	struct quarantine quarantines[MAX_QUARANTINES];
+	int quarantine_count;
 	int gate_report_fd;
 	bool exec_gate_armed; /* exec marks in place: some process is flagged */
 	int64_t boot_to_real_ns;
@@ -123,9 +145,22 @@ void precog_tick(struct daemon *d);
 void precog_on_exec(struct daemon *d, const struct vg_exec_event *ev);
 void precog_stop(struct daemon *d);
 
+/* quarantine.c */
+int quarantine_begin(struct daemon *d, pid_t pid, uint32_t score, const char *cause,
+		     uint64_t detected_ns, char *err, size_t errlen);
+void quarantine_on_crossing(struct daemon *d, const struct vg_score_event *ev);
+int quarantine_release(struct daemon *d, struct quarantine *q, char *err, size_t errlen);
+int quarantine_kill(struct daemon *d, struct quarantine *q, char *err, size_t errlen);
+struct quarantine *quarantine_find(struct daemon *d, const char *id);
+struct json_object *quarantine_json(const struct quarantine *q);
+void quarantine_recover(struct daemon *d);
+
 /* main.c */
 /* Loads the policy again; on error keeps the one in force. 0 or -1. */
 int daemon_reload(struct daemon *d, char *err, size_t errlen);
+
+/* quarantine_requests.c */
+void request_quarantine(struct daemon *d, struct control_client *c, struct json_object *req);
 
 /* requests.c */
 void request_handle(struct daemon *d, struct control_client *c, const char *line);

@@ -439,6 +439,7 @@ static void shutdown_daemon(struct daemon *d, const char *reason)
 		wal_close(d->wal);
 	}
 	control_close_all(d);
+	yara_free(d->yara);
 	sinks_close(&d->sinks);
 	proctable_free(d->procs);
 	for (size_t i = 0; i < BACKLOG_LINES; i++)
@@ -474,6 +475,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	    precog_start(d, err, errlen) || control_open(d, err, errlen) ||
 	    add_fd(d, d->control_fd, TAG_CONTROL))
 		return -1;
+	quarantine_recover(d);
 	vg_info("watching (%s scope, policy %s)", policy_scope_name(d->policy.scope.kind),
 		d->policy.source);
 	sd_notify(0, "READY=1");

@@ -98,6 +98,9 @@ int precog_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t 
 	if (d->gate)
 		gate_set_mode(d->gate, mode);
 	sensor_set_hold_flagged(d->sensor, exec_gate_wanted(d, p) && !d->exec_gate_armed);
+	sensor_set_quarantine(d->sensor,
+			      p->quarantine.mode == VG_MODE_OFF ? 0 : p->quarantine.threshold,
+			      p->quarantine.mode == VG_MODE_ENFORCE);
 	return 0;
 }
 

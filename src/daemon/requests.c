@@ -346,6 +346,8 @@ void request_handle(struct daemon *d, struct control_client *c, const char *line
 		handle_events(d, c, req);
 	} else if (!strcmp(name, "ps")) {
 		handle_ps(d, c);
+	} else if (!strcmp(name, "quarantine")) {
+		request_quarantine(d, c, req);
 	} else if (!strcmp(name, "note") || !strcmp(name, "reload")) {
 		if (!c->may_change)
 			reply_error(d, c, "permission denied: needs root or the control group");
@@ -354,7 +356,8 @@ void request_handle(struct daemon *d, struct control_client *c, const char *line
 		else
 			handle_reload(d, c);
 	} else {
-		reply_error(d, c, "unknown cmd (known: status, events, ps, note, reload)");
+		reply_error(d, c,
+			    "unknown cmd (known: status, events, ps, quarantine, note, reload)");
 	}
 	json_object_put(req);
 }

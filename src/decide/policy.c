@@ -110,6 +110,8 @@ void policy_free(struct vg_policy *policy)
 	free(policy->control.socket);
 	free(policy->precognition.model);
 	free(policy->precognition.profiles);
+	free(policy->quarantine.dir);
+	free(policy->quarantine.rules);
 	free_path_list(&policy->exec_from_writable.paths);
 	free_path_list(&policy->precognition.protected_paths);
 	free_path_list(&policy->precognition.exec_gate);
@@ -1051,11 +1053,54 @@ static int load_precognition(struct loader *ld, const struct field *section,
 	return 0;
 }
 
-enum { QUARANTINE_MODE, QUARANTINE_THRESHOLD, QUARANTINE_KEYS };
+enum {
+	QUARANTINE_MODE,
+	QUARANTINE_THRESHOLD,
+	QUARANTINE_ACTION,
+	QUARANTINE_DIR,
+	QUARANTINE_MEMORY_CAP,
+	QUARANTINE_RULES,
+	QUARANTINE_KEYS
+};
 static const char *const quarantine_keys[] = {
     [QUARANTINE_MODE] = "mode",
     [QUARANTINE_THRESHOLD] = "threshold",
+    [QUARANTINE_ACTION] = "action",
+    [QUARANTINE_DIR] = "dir",
+    [QUARANTINE_MEMORY_CAP] = "memory_cap_mb",
+    [QUARANTINE_RULES] = "rules",
 };
+static const char *const quarantine_actions[] = {
+    [VG_QUARANTINE_HOLD] = "hold",
+    [VG_QUARANTINE_KILL] = "kill",
+    [VG_QUARANTINE_RELEASE] = "release",
+};
+
+static int parse_quarantine_action(struct loader *ld, const struct field *f,
+				   enum vg_quarantine_action *out)
+{
+	const char *text;
+
+	if (!f->value)
+		return 0;
+	if (f->value->type != YAML_SCALAR_NODE)
+		return fail_at(ld, f->value->start_mark,
+			       "quarantine.action: expected one of hold, "
+			       "kill, release");
+	text = (const char *)f->value->data.scalar.value;
+	for (unsigned i = 0; i < ARRAY_SIZE(quarantine_actions); i++)
+		if (!strcmp(text, quarantine_actions[i])) {
+			*out = (enum vg_quarantine_action)i;
+			return 0;
+		}
+	return fail_at(ld, f->value->start_mark,
+		       "quarantine.action: expected one of hold, kill, release, got '%s'", text);
+}
+
+const char *policy_quarantine_action_name(enum vg_quarantine_action action)
+{
+	return quarantine_actions[action];
+}
 
 static int load_quarantine(struct loader *ld, const struct field *section, struct vg_policy *policy)
 {
@@ -1065,7 +1110,11 @@ static int load_quarantine(struct loader *ld, const struct field *section, struc
 		return 0;
 	if (read_section(ld, section->value, section->name, quarantine_keys, QUARANTINE_KEYS, f) ||
 	    parse_mode(ld, &f[QUARANTINE_MODE], &policy->quarantine.mode) ||
-	    parse_u32(ld, &f[QUARANTINE_THRESHOLD], 1, SCORE_MAX, &policy->quarantine.threshold))
+	    parse_u32(ld, &f[QUARANTINE_THRESHOLD], 1, SCORE_MAX, &policy->quarantine.threshold) ||
+	    parse_quarantine_action(ld, &f[QUARANTINE_ACTION], &policy->quarantine.action) ||
+	    parse_path_field(ld, &f[QUARANTINE_DIR], &policy->quarantine.dir) ||
+	    parse_u32(ld, &f[QUARANTINE_MEMORY_CAP], 1, 65536, &policy->quarantine.memory_cap_mb) ||
+	    parse_path_field(ld, &f[QUARANTINE_RULES], &policy->quarantine.rules))
 		return -1;
 	return 0;
 }
@@ -1219,6 +1268,8 @@ static int set_defaults(struct vg_policy *policy)
 	policy->precognition.block_threshold = 649;
 	policy->quarantine.mode = VG_MODE_OFF;
 	policy->quarantine.threshold = 900;
+	policy->quarantine.action = VG_QUARANTINE_HOLD;
+	policy->quarantine.memory_cap_mb = 256;
 	policy->vaccination.mode = VG_MODE_OFF;
 	policy->vaccination.threshold = 950;
 	policy->vaccination.ttl_seconds = 24 * 3600;
@@ -1226,6 +1277,7 @@ static int set_defaults(struct vg_policy *policy)
 	policy->cloning.mode = VG_MODE_OFF;
 	if (copy_string(&policy->wal.dir, "/var/lib/vigilante/wal") ||
 	    copy_string(&policy->control.socket, "/run/vigilante/control.sock") ||
+	    copy_string(&policy->quarantine.dir, "/var/lib/vigilante/quarantine") ||
 	    copy_path_list(&policy->exec_from_writable.paths, default_writable_paths,
 			   ARRAY_SIZE(default_writable_paths)) ||
 	    copy_path_list(&policy->precognition.protected_paths, default_protected_paths,

@@ -17,6 +17,13 @@
 
 enum vg_mode { VG_MODE_OFF = 0, VG_MODE_MONITOR, VG_MODE_ENFORCE };
 
+/* What happens to a quarantined process once it is snapshotted and scanned. */
+enum vg_quarantine_action {
+	VG_QUARANTINE_HOLD = 0, /* stays frozen until an operator decides */
+	VG_QUARANTINE_KILL,	/* its whole tree is killed (cgroup.kill) */
+	VG_QUARANTINE_RELEASE,	/* thawed and let go, still flagged */
+};
+
 enum vg_scope_kind {
 	VG_SCOPE_SYSTEM = 0, /* every process on the host */
 	VG_SCOPE_CGROUP,     /* a cgroup v2 subtree */
@@ -81,6 +88,10 @@ struct vg_policy {
 	struct {
 		enum vg_mode mode;
 		uint32_t threshold;
+		enum vg_quarantine_action action; /* after the snapshot and scan */
+		char *dir;			  /* snapshots: DIR/<id>/ */
+		uint32_t memory_cap_mb;		  /* process memory written to a core */
+		char *rules;			  /* YARA rules dir; NULL: the built-in rules */
 	} quarantine;
 
 	struct {
@@ -116,6 +127,7 @@ int policy_write_yaml(const struct vg_policy *policy, FILE *out, struct vg_polic
 
 const char *policy_mode_name(enum vg_mode mode);
 const char *policy_scope_name(enum vg_scope_kind kind);
+const char *policy_quarantine_action_name(enum vg_quarantine_action action);
 
 /* The embedded default policy's text. */
 extern const char policy_default_yaml[];

@@ -235,6 +235,10 @@ static void write_capabilities(struct writer *w, const struct vg_policy *policy)
 	mapping_start(w, "quarantine");
 	key_mode(w, policy->quarantine.mode);
 	key_number(w, "threshold", policy->quarantine.threshold);
+	key_plain(w, "action", policy_quarantine_action_name(policy->quarantine.action));
+	key_path(w, "dir", policy->quarantine.dir);
+	key_number(w, "memory_cap_mb", policy->quarantine.memory_cap_mb);
+	key_path(w, "rules", policy->quarantine.rules);
 	mapping_end(w);
 
 	mapping_start(w, "vaccination");

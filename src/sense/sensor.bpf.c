@@ -273,6 +273,14 @@ static __noinline void cross_threshold(struct vg_task_state *state, __u32 level,
 	 * block threshold and exec before the gate is there. */
 	/* An atomic read: a full barrier between the verdict written above and
 	 * this read, as the daemon's disarming has between its two. */
+	if (level == VG_QUARANTINED && precog.quarantine_enforce) {
+		/* Stopped before it returns to user mode from this syscall. */
+		bpf_send_signal(19 /* SIGSTOP */);
+		if (verdict)
+			__sync_fetch_and_add(&precog.quarantined, 1);
+	} else if (level == VG_QUARANTINED && verdict) {
+		verdict->flags &= ~VG_QUARANTINED; /* monitor: reported, not enforced */
+	}
 	if (level == VG_FLAGGED && verdict && __sync_fetch_and_or(&precog.hold_flagged, 0)) {
 		verdict->flags |= VG_HELD;
 		bpf_send_signal(19 /* SIGSTOP */);
@@ -289,6 +297,7 @@ static __noinline void cross_threshold(struct vg_task_state *state, __u32 level,
 	ev->verdict.reason = state->model.reason;
 	ev->level = level;
 	ev->pad = 0;
+	ev->syscalls = state->syscalls;
 	bpf_ringbuf_submit(ev, 0);
 }
 
@@ -465,6 +474,19 @@ int BPF_PROG(vg_exit, struct task_struct *task)
 	return 0;
 }
 
+/* A quarantined process that something revived (a SIGCONT from a sibling)
+ * is stopped again at its very next syscall. */
+static __always_inline bool stay_stopped(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct vg_verdict *verdict = bpf_map_lookup_elem(&verdicts, &tgid);
+
+	if (!verdict || !(verdict->flags & VG_QUARANTINED))
+		return false;
+	bpf_send_signal(19 /* SIGSTOP */);
+	return true;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
 {
@@ -477,6 +499,8 @@ int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	state = scoped_state(bpf_get_current_task_btf());
 	if (!state)
+		return 0;
+	if (precog.quarantined && stay_stopped())
 		return 0;
 	sysid = vg_syscall_from_x86_64(id);
 	state->syscalls++;
@@ -504,6 +528,9 @@ int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
 		cross_threshold(state, VG_FLAGGED, score);
 	if (score >= precog.block_threshold && !(state->flags & VG_BLOCKED))
 		cross_threshold(state, VG_BLOCKED, score);
+	if (precog.quarantine_threshold && score >= precog.quarantine_threshold &&
+	    !(state->flags & VG_QUARANTINED))
+		cross_threshold(state, VG_QUARANTINED, score);
 	return 0;
 }
 

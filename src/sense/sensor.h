@@ -45,6 +45,12 @@ struct vg_precog_config {
 	/* 1 while the exec gate is wanted but not armed: a process that is
 	 * flagged then is stopped (SIGSTOP) until the daemon has armed it. */
 	__u64 hold_flagged;
+	/* Quarantine (enforce only): a task reaching the threshold is stopped
+	 * in the syscall that crossed it; while any process is quarantined,
+	 * every syscall of one stops it again (a SIGCONT cannot revive it). */
+	__u32 quarantine_threshold; /* 0: off */
+	__u32 quarantine_enforce;   /* 0: monitor, the crossing is only reported */
+	__u64 quarantined;	    /* processes marked VG_QUARANTINED in verdicts */
 };
 
 /* A program's identity in the kernel: its executable's inode. Profiles are
@@ -56,9 +62,10 @@ struct vg_exe_key {
 };
 
 /* vg_verdict.flags and vg_task_state.flags */
-#define VG_FLAGGED (1u << 1) /* score reached the flag threshold */
-#define VG_BLOCKED (1u << 2) /* score reached the block threshold */
-#define VG_HELD	   (1u << 4) /* verdict only: stopped until the exec gate is armed */
+#define VG_FLAGGED     (1u << 1) /* score reached the flag threshold */
+#define VG_BLOCKED     (1u << 2) /* score reached the block threshold */
+#define VG_HELD	       (1u << 4) /* verdict only: stopped until the exec gate is armed */
+#define VG_QUARANTINED (1u << 5) /* stopped, and stopped again on every syscall */
 
 /* vg_exec_event.flags */
 #define VG_EXEC_ARGV_TRUNCATED	   (1u << 0)
@@ -133,8 +140,9 @@ struct vg_verdict {
 struct vg_score_event {
 	struct vg_event_header hdr;
 	struct vg_verdict verdict;
-	__u32 level; /* VG_FLAGGED or VG_BLOCKED: which threshold was crossed */
+	__u32 level; /* VG_FLAGGED, VG_BLOCKED or VG_QUARANTINED: which threshold was crossed */
 	__u32 pad;
+	__u64 syscalls; /* the task's syscalls so far, the crossing one included */
 };
 
 struct vg_connect_event {

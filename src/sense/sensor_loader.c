@@ -375,3 +375,42 @@ void sensor_set_hold_flagged(struct vg_sensor *s, bool hold)
 {
 	__atomic_store_n(&s->skel->bss->precog.hold_flagged, hold ? 1 : 0, __ATOMIC_SEQ_CST);
 }
+
+void sensor_set_quarantine(struct vg_sensor *s, uint32_t threshold, bool enforce)
+{
+	struct vg_precog_config *config = &s->skel->bss->precog;
+
+	config->quarantine_enforce = enforce;
+	__atomic_store_n(&config->quarantine_threshold, threshold, __ATOMIC_SEQ_CST);
+}
+
+static void count_quarantined(uint32_t tgid, struct vg_verdict *verdict, void *ctx)
+{
+	(void)tgid;
+	*(uint64_t *)ctx += (verdict->flags & VG_QUARANTINED) ? 1 : 0;
+}
+
+void sensor_recount_quarantined(struct vg_sensor *s)
+{
+	uint64_t count = 0;
+
+	sensor_verdicts_foreach(s, count_quarantined, &count);
+	__atomic_store_n(&s->skel->bss->precog.quarantined, count, __ATOMIC_SEQ_CST);
+}
+
+int sensor_mark_quarantined(struct vg_sensor *s, uint32_t tgid, uint64_t start_ns)
+{
+	int map = bpf_map__fd(s->skel->maps.verdicts);
+	struct vg_verdict verdict = {0};
+
+	if (bpf_map_lookup_elem(map, &tgid, &verdict) || verdict.start_ns != start_ns) {
+		memset(&verdict, 0, sizeof(verdict));
+		verdict.start_ns = start_ns;
+		verdict.tid = tgid;
+	}
+	verdict.flags |= VG_FLAGGED | VG_QUARANTINED;
+	if (bpf_map_update_elem(map, &tgid, &verdict, BPF_ANY))
+		return -1;
+	__atomic_add_fetch(&s->skel->bss->precog.quarantined, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}

@@ -81,6 +81,15 @@ int sensor_verdict_clear(const struct vg_sensor *s, uint32_t tgid, uint32_t flag
 /* Whether a process that is newly flagged is stopped until the exec gate is
  * armed (see sensor.h, vg_precog_config.hold_flagged). */
 void sensor_set_hold_flagged(struct vg_sensor *s, bool hold);
+/* Quarantine by score: threshold 0 turns it off; without enforce the
+ * crossing is only reported. */
+void sensor_set_quarantine(struct vg_sensor *s, uint32_t threshold, bool enforce);
+/* Marks a process quarantined (an operator's `freeze`): from its next
+ * syscall on, the kernel keeps it stopped. */
+int sensor_mark_quarantined(struct vg_sensor *s, uint32_t tgid, uint64_t start_ns);
+/* Recounts the quarantined processes for the kernel's fast path, after
+ * marks were cleared or processes died. */
+void sensor_recount_quarantined(struct vg_sensor *s);
 /* Every task with state, through the task iterator. Returns the count and
  * a malloc'd array in *out, or -1 with errno. */
 int sensor_tasks(const struct vg_sensor *s, struct vg_task_report **out);
