@@ -177,8 +177,9 @@ $(BUILD)/bench/workload: bench/workload.c
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(HELPER_BINS)
 	@bench/overhead.sh $(BUILD)
+	@bench/quarantine.sh $(BUILD)
 
 install: all
 	install -D -m 0755 $(BUILD)/vigilanted $(DESTDIR)/usr/local/sbin/vigilanted

@@ -62,25 +62,6 @@ int freeze_create(const char *id, char out[PATH_MAX], char *err, size_t errlen)
 	return 0;
 }
 
-static pid_t parent_of(pid_t pid)
-{
-	char path[64], buf[512], *close_paren;
-	_cleanup_fclose_ FILE *f = NULL;
-	int ppid;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	close_paren = strrchr(buf, ')');
-	if (!close_paren || sscanf(close_paren + 2, "%*c %d", &ppid) != 1)
-		return -1;
-	return ppid;
-}
-
 static bool contains(const pid_t *pids, int n, pid_t pid)
 {
 	for (int i = 0; i < n; i++)
@@ -89,33 +70,43 @@ static bool contains(const pid_t *pids, int n, pid_t pid)
 	return false;
 }
 
-/* pid and its descendants, from /proc: repeated passes until no process is
- * added, so that deep trees are found in any /proc order. */
+/* Appends the children of every thread of pid (the kernel's own lists,
+ * /proc/PID/task/TID/children) that are not in pids yet. */
+static int add_children(pid_t pid, pid_t *pids, int n, int max)
+{
+	char path[64];
+	struct dirent *t;
+	DIR *tasks;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	tasks = opendir(path);
+	if (!tasks)
+		return n;
+	while ((t = readdir(tasks)) && n < max) {
+		char children[96];
+		_cleanup_fclose_ FILE *f = NULL;
+		int child;
+
+		if (t->d_name[0] == '.')
+			continue;
+		snprintf(children, sizeof(children), "/proc/%d/task/%s/children", pid, t->d_name);
+		f = fopen(children, "re");
+		while (f && n < max && fscanf(f, "%d", &child) == 1)
+			if (!contains(pids, n, child))
+				pids[n++] = child;
+	}
+	closedir(tasks);
+	return n;
+}
+
+/* pid and all its descendants, breadth first. */
 static int collect_tree(pid_t root, pid_t *pids, int max)
 {
 	int n = 1;
-	bool grew = true;
 
 	pids[0] = root;
-	while (grew && n < max) {
-		DIR *proc = opendir("/proc");
-		struct dirent *d;
-
-		if (!proc)
-			return -1;
-		grew = false;
-		while ((d = readdir(proc)) && n < max) {
-			pid_t pid = (pid_t)strtol(d->d_name, NULL, 10);
-
-			if (pid <= 0 || contains(pids, n, pid))
-				continue;
-			if (contains(pids, n, parent_of(pid))) {
-				pids[n++] = pid;
-				grew = true;
-			}
-		}
-		closedir(proc);
-	}
+	for (int i = 0; i < n && n < max; i++)
+		n = add_children(pids[i], pids, n, max);
 	return n;
 }
 
@@ -138,7 +129,9 @@ int freeze_tree(const char *cgroup, pid_t pid, pid_t *pids, int max, int timeout
 	int n = 0, moved = 0;
 	char text[32];
 
-	for (int pass = 0; pass < 3; pass++) {
+	/* Move, freeze, then move again whoever was forked meanwhile (born
+	 * outside: their parent was not moved yet). */
+	for (int pass = 0; pass < 2; pass++) {
 		n = collect_tree(pid, pids, max);
 		if (n < 0) {
 			snprintf(err, errlen, "quarantine: reading /proc: %s", strerror(errno));
@@ -160,13 +153,13 @@ int freeze_tree(const char *cgroup, pid_t pid, pid_t *pids, int max, int timeout
 			return -1;
 		}
 	}
-	for (int waited = 0; !is_frozen(cgroup); waited++) {
-		if (waited * 2 >= timeout_ms) {
+	for (int waited_us = 0; !is_frozen(cgroup); waited_us += 50) {
+		if (waited_us >= timeout_ms * 1000) {
 			snprintf(err, errlen, "quarantine: %s not frozen after %d ms", cgroup,
 				 timeout_ms);
 			return -1;
 		}
-		sleep_ms(2);
+		usleep(50);
 	}
 	return moved ? cgroup_pids(cgroup, pids, max) : 0;
 }

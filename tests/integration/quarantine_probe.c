@@ -1,10 +1,12 @@
-/* quarantine_probe SHM [--family]: a test process for quarantine.
+/* quarantine_probe SHM [--family | --memory MB]: a test process for
+ * quarantine.
  *
  * It plants what the snapshot must show (a global with a known value, a
  * secret string on the heap, an open file, a listening TCP socket), then
  * calls uname() in a loop until the kernel stops it, counting completed
  * calls in the shared file SHM. With --family it first starts a child
- * process and a thread, which sleep. */
+ * process and a thread, which sleep; with --memory it first fills MB MiB of
+ * heap (for the snapshot benchmark). */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -26,6 +28,7 @@ struct shared {
 
 volatile unsigned long planted_global = 0x5eedc0ffeeul;
 char *volatile planted_secret; /* on the heap: the snapshot must hold it */
+char *volatile planted_fill;
 
 static void *sleeper(void *arg)
 {
@@ -79,6 +82,15 @@ int main(int argc, char **argv)
 				sleep(1);
 		shm->child = child;
 		pthread_create(&thread, NULL, sleeper, NULL);
+	}
+	if (argc > 3 && !strcmp(argv[2], "--memory")) {
+		size_t bytes = (size_t)atol(argv[3]) << 20;
+		char *fill = malloc(bytes);
+
+		if (!fill)
+			return 1;
+		memset(fill, 0x5a, bytes);
+		planted_fill = fill;
 	}
 	shm->ready = 1;
 	for (;;) {
