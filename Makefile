@@ -179,6 +179,7 @@ $(BUILD)/bench/workload: bench/workload.c
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(HELPER_BINS)
 	@bench/overhead.sh $(BUILD)
+	@bench/exec_gate.sh $(BUILD)
 	@bench/quarantine.sh $(BUILD)
 
 install: all

@@ -25,6 +25,14 @@ static void usage(FILE *out)
 		     "unreachable, 4 permission denied.\n");
 }
 
+static void print_seq(struct json_object *reply, void *ctx)
+{
+	struct json_object *seq;
+
+	if (json_object_object_get_ex(reply, "seq", &seq))
+		printf("%s\n", json_object_get_string(seq));
+}
+
 int cmd_note(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -33,9 +41,8 @@ int cmd_note(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *socket_option = NULL;
-	_cleanup_fclose_ FILE *stream = NULL;
-	struct json_object *req, *reply, *seq;
-	int opt, rc;
+	struct json_object *req;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
@@ -57,17 +64,5 @@ int cmd_note(int argc, char **argv)
 	req = json_object_new_object();
 	json_object_object_add(req, "cmd", json_object_new_string("note"));
 	json_object_object_add(req, "text", json_object_new_string(argv[optind]));
-	stream = control_request(control_socket_path(socket_option), req, &rc);
-	if (!stream)
-		return rc;
-	reply = control_read_reply(stream);
-	if (!reply) {
-		vg_err("the daemon closed the connection before confirming the note");
-		return VG_EXIT_FAIL;
-	}
-	rc = control_reply_status(reply);
-	if (rc == VG_EXIT_OK && json_object_object_get_ex(reply, "seq", &seq))
-		printf("%s\n", json_object_get_string(seq));
-	json_object_put(reply);
-	return rc;
+	return control_call(socket_option, req, false, print_seq, NULL);
 }

@@ -72,8 +72,9 @@ static void print_reason(struct json_object *proc)
 	printf(" (%lld bits of surprise)\n", (long long)num(reason, "surprise_bits"));
 }
 
-static void print_table(struct json_object *reply, bool all)
+static void print_table(struct json_object *reply, void *ctx)
 {
+	bool all = *(bool *)ctx;
 	struct json_object *list;
 	size_t n;
 
@@ -115,10 +116,9 @@ int cmd_ps(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *socket_option = NULL;
-	_cleanup_fclose_ FILE *stream = NULL;
-	struct json_object *reply, *req;
+	struct json_object *req;
 	bool json = false, all = false;
-	int opt, rc;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "ah", options, NULL)) != -1) {
 		switch (opt) {
@@ -145,19 +145,5 @@ int cmd_ps(int argc, char **argv)
 	}
 	req = json_object_new_object();
 	json_object_object_add(req, "cmd", json_object_new_string("ps"));
-	stream = control_request(control_socket_path(socket_option), req, &rc);
-	if (!stream)
-		return rc;
-	reply = control_read_reply(stream);
-	if (!reply)
-		return VG_EXIT_FAIL;
-	rc = control_reply_status(reply);
-	if (rc == VG_EXIT_OK) {
-		if (json)
-			printf("%s\n", json_text_line(reply));
-		else
-			print_table(reply, all);
-	}
-	json_object_put(reply);
-	return rc;
+	return control_call(socket_option, req, json, print_table, &all);
 }

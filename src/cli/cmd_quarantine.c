@@ -55,6 +55,18 @@ static void print_row(struct json_object *q)
 	printf("\n");
 }
 
+static void print_reply(struct json_object *reply, void *ctx)
+{
+	struct json_object *list;
+
+	if (!json_object_object_get_ex(reply, "quarantines", &list)) {
+		print_row(reply);
+		return;
+	}
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		print_row(json_object_array_get_idx(list, i));
+}
+
 int cmd_quarantine(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -64,9 +76,8 @@ int cmd_quarantine(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *socket_option = NULL, *op, *arg = NULL;
-	_cleanup_fclose_ FILE *stream = NULL;
-	struct json_object *req, *reply, *list;
-	int opt, rc, json = 0;
+	struct json_object *req;
+	int opt, json = 0;
 	char *end;
 
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -113,22 +124,5 @@ int cmd_quarantine(int argc, char **argv)
 	} else if (arg) {
 		json_object_object_add(req, "id", json_object_new_string(arg));
 	}
-	stream = control_request(control_socket_path(socket_option), req, &rc);
-	if (!stream)
-		return rc;
-	reply = control_read_reply(stream);
-	if (!reply)
-		return VG_EXIT_FAIL;
-	rc = control_reply_status(reply);
-	if (rc == VG_EXIT_OK) {
-		if (json)
-			printf("%s\n", json_text_line(reply));
-		else if (json_object_object_get_ex(reply, "quarantines", &list))
-			for (size_t i = 0; i < json_object_array_length(list); i++)
-				print_row(json_object_array_get_idx(list, i));
-		else
-			print_row(reply);
-	}
-	json_object_put(reply);
-	return rc;
+	return control_call(socket_option, req, json, print_reply, NULL);
 }

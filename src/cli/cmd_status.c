@@ -49,7 +49,7 @@ static int64_t num(struct json_object *obj, const char *key)
 	return json_object_object_get_ex(obj, key, &v) ? json_object_get_int64(v) : 0;
 }
 
-static void print_human(struct json_object *r)
+static void print_human(struct json_object *r, void *ctx)
 {
 	struct json_object *scope, *modes, *wal, *programs, *gate;
 
@@ -102,9 +102,8 @@ int cmd_status(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *socket_option = NULL;
-	_cleanup_fclose_ FILE *stream = NULL;
-	struct json_object *reply, *req;
-	int opt, json = 0, rc;
+	struct json_object *req;
+	int opt, json = 0;
 	long sample_ms = 1000;
 	char *end;
 
@@ -138,19 +137,5 @@ int cmd_status(int argc, char **argv)
 	req = json_object_new_object();
 	json_object_object_add(req, "cmd", json_object_new_string("status"));
 	json_object_object_add(req, "sample_ms", json_object_new_int64(sample_ms));
-	stream = control_request(control_socket_path(socket_option), req, &rc);
-	if (!stream)
-		return rc;
-	reply = control_read_reply(stream);
-	if (!reply)
-		return VG_EXIT_FAIL;
-	rc = control_reply_status(reply);
-	if (rc == VG_EXIT_OK) {
-		if (json)
-			printf("%s\n", json_text_line(reply));
-		else
-			print_human(reply);
-	}
-	json_object_put(reply);
-	return rc;
+	return control_call(socket_option, req, json, print_human, NULL);
 }

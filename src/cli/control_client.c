@@ -86,3 +86,27 @@ int control_reply_status(struct json_object *reply)
 	return strstr(json_object_get_string(error), "permission denied") ? VG_EXIT_PERMISSION
 									  : VG_EXIT_FAIL;
 }
+
+int control_call(const char *socket_option, struct json_object *req, bool json,
+		 void (*print)(struct json_object *reply, void *ctx), void *ctx)
+{
+	_cleanup_fclose_ FILE *stream = NULL;
+	struct json_object *reply;
+	int rc;
+
+	stream = control_request(control_socket_path(socket_option), req, &rc);
+	if (!stream)
+		return rc;
+	reply = control_read_reply(stream);
+	if (!reply) {
+		vg_err("the daemon closed the connection without answering");
+		return VG_EXIT_FAIL;
+	}
+	rc = control_reply_status(reply);
+	if (rc == VG_EXIT_OK && json)
+		printf("%s\n", json_text_line(reply));
+	else if (rc == VG_EXIT_OK && print)
+		print(reply, ctx);
+	json_object_put(reply);
+	return rc;
+}

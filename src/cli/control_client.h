@@ -3,6 +3,7 @@
 #ifndef VG_CLI_CONTROL_CLIENT_H
 #define VG_CLI_CONTROL_CLIENT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <json-c/json.h>
@@ -19,5 +20,10 @@ FILE *control_request(const char *socket_path, struct json_object *req, int *exi
 struct json_object *control_read_reply(FILE *stream);
 /* Prints an {"ok":false} reply's error; returns the exit code it means. */
 int control_reply_status(struct json_object *reply);
+/* One request, one reply: sends req (consumed) and, when the daemon says
+ * ok, prints the reply as one JSON line (json) or through print(reply,
+ * ctx). Returns the command's exit code. */
+int control_call(const char *socket_option, struct json_object *req, bool json,
+		 void (*print)(struct json_object *reply, void *ctx), void *ctx);
 
 #endif

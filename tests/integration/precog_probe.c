@@ -1,6 +1,7 @@
 /* precog_probe: a test process for the precognition gates.
  *
  *   precog_probe [--weird N] [--exec PATH] [--open PATH] [--connect PORT]
+ *                [--sleep SECONDS]
  *
  * With --weird, it first makes N harmless system calls in an order no
  * normal program uses (so the model's score climbs); then it tries each
@@ -96,6 +97,8 @@ int main(int argc, char **argv)
 			try_open(argv[++i]);
 		else if (!strcmp(argv[i], "--connect"))
 			try_connect(atoi(argv[++i]));
+		else if (!strcmp(argv[i], "--sleep"))
+			sleep((unsigned)atoi(argv[++i]));
 		else {
 			fprintf(stderr, "precog_probe: unknown option %s\n", argv[i]);
 			return 2;
