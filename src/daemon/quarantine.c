@@ -337,7 +337,9 @@ void quarantine_on_crossing(struct daemon *d, const struct vg_score_event *ev)
 }
 
 /* Quarantines left frozen by an earlier run are taken back, and the kernel
- * marks them again. */
+ * marks them again. Only this daemon's own: those whose snapshot directory
+ * is in its quarantine.dir (another instance, with another policy, keeps
+ * its own). */
 void quarantine_recover(struct daemon *d)
 {
 	char parent[PATH_MAX];
@@ -353,7 +355,14 @@ void quarantine_recover(struct daemon *d)
 		struct quarantine *q;
 		int n;
 
+		char snapshots[PATH_MAX];
+		struct stat st;
+
 		if (ent->d_name[0] == '.' || ent->d_type != DT_DIR)
+			continue;
+		snprintf(snapshots, sizeof(snapshots), "%s/%s", d->policy.quarantine.dir,
+			 ent->d_name);
+		if (stat(snapshots, &st) || !S_ISDIR(st.st_mode))
 			continue;
 		q = add(d, 0, "recovered", ent->d_name);
 		if (!q)

@@ -134,7 +134,15 @@ cleanup() {
 		kill -TERM "$DAEMON_PID" 2>/dev/null
 		wait "$DAEMON_PID" 2>/dev/null
 	fi
-	for p in "${STARTED_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	for p in "${STARTED_PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+		# A quarantine this test's daemon left frozen.
+		for q in "$(cgroup2_root)"/vigilante-quarantine/q-"$p"-*; do
+			[ -d "$q" ] || continue
+			echo 1 > "$q/cgroup.kill"
+			for _ in $(seq 50); do rmdir "$q" 2>/dev/null && break; sleep 0.1; done
+		done
+	done
 	for m in "${TEST_MOUNTS[@]}"; do umount "$m" 2>/dev/null || umount -l "$m"; done
 	if [ -n "$TEST_CGROUP" ] && [ -d "$TEST_CGROUP" ]; then
 		if [ -e "$TEST_CGROUP/cgroup.kill" ]; then
