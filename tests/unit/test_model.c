@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "temp_name.h"
+
 /* A small "program": a loader prologue, then a request loop. */
 static const __u16 program[] = {
     VG_SYS_execve, VG_SYS_brk,	 VG_SYS_access, VG_SYS_openat, VG_SYS_fstat,
@@ -191,8 +193,8 @@ static void test_round_trip(void **state)
 {
 	struct vg_model m = trained(), back;
 	struct vg_model_file_info info;
-	char path[] = "/tmp/vg-test-model-XXXXXX";
-	int fd = mkstemp(path);
+	char path[64];
+	int fd = mkstemp(temp_name(path, sizeof(path), "/tmp/vg-test-model-"));
 
 	assert_true(fd >= 0);
 	close(fd);

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "temp_name.h"
+
 #define NAME "test.yaml"
 
 static void assert_paths(const struct vg_path_list *list, const char *const expected[],
@@ -555,7 +557,7 @@ static int make_tmpdir(void **state)
 
 	if (!dir)
 		return -1;
-	snprintf(dir->path, sizeof(dir->path), "/tmp/test_policy.XXXXXX");
+	temp_name(dir->path, sizeof(dir->path), "/tmp/test_policy.");
 	if (!mkdtemp(dir->path)) {
 		free(dir);
 		return -1;

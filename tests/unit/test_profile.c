@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "temp_name.h"
+
 #include "score/model_file.h"
 #include "score/profile_file.h"
 
@@ -78,11 +80,9 @@ static void test_profile_makes_own_behaviour_normal(void **state)
 
 static char *temp_path(void)
 {
-	static char path[] = "/tmp/vg-test-profile-XXXXXX";
-	int fd;
+	static char path[64];
+	int fd = mkstemp(temp_name(path, sizeof(path), "/tmp/vg-test-profile-"));
 
-	strcpy(path, "/tmp/vg-test-profile-XXXXXX");
-	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
 	return path;

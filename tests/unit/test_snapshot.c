@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "temp_name.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <elf.h>
@@ -192,8 +194,8 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	alarm(TEST_TIMEOUT_S);
-	snprintf(f->dir, sizeof(f->dir), "/dev/shm/vg-snapshot-test.XXXXXX");
-	snprintf(f->open_file, sizeof(f->open_file), "/tmp/vg-snapshot-open.XXXXXX");
+	temp_name(f->dir, sizeof(f->dir), "/dev/shm/vg-snapshot-test.");
+	temp_name(f->open_file, sizeof(f->open_file), "/tmp/vg-snapshot-open.");
 	if (!mkdtemp(f->dir) || (fd = mkstemp(f->open_file)) < 0) {
 		free(f);
 		return -1;

@@ -16,7 +16,9 @@
 
 #include <cmocka.h>
 
-static char root[] = "/tmp/vg-test-trace-XXXXXX";
+#include "temp_name.h"
+
+static char root[64];
 static char captured[4096];
 static int saved_stderr = -1;
 
@@ -64,7 +66,7 @@ static void make_dir(const char *rel)
 
 static int setup(void **state)
 {
-	return mkdtemp(root) ? 0 : -1;
+	return mkdtemp(temp_name(root, sizeof(root), "/tmp/vg-test-trace-")) ? 0 : -1;
 }
 
 static int teardown(void **state)

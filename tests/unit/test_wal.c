@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "temp_name.h"
+
 #include "record/wal.h"
 #include "record/wal_format.h"
 
@@ -55,7 +57,10 @@ static int setup(void **state)
 		return -1;
 	const char *tmp = getenv("TMPDIR");
 
-	snprintf(f->root, sizeof(f->root), "%s/test_wal.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	char prefix[256];
+
+	snprintf(prefix, sizeof(prefix), "%s/test_wal.", tmp && *tmp ? tmp : "/tmp");
+	temp_name(f->root, sizeof(f->root), prefix);
 	if (!mkdtemp(f->root)) {
 		free(f);
 		return -1;

@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "temp_name.h"
+
 #define MAX_MATCHES 32
 #define TIMEOUT_S   10
 
@@ -308,7 +310,10 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/test_yara.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	char prefix[256];
+
+	snprintf(prefix, sizeof(prefix), "%s/test_yara.", tmp && *tmp ? tmp : "/tmp");
+	temp_name(f->dir, sizeof(f->dir), prefix);
 	if (!mkdtemp(f->dir)) {
 		free(f);
 		return -1;
