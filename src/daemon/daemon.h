@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "act/gate.h"
+#include "act/snapshot.h"
 #include "act/yara_scan.h"
 #include "decide/policy.h"
 #include "record/sink.h"
@@ -154,6 +155,8 @@ int quarantine_kill(struct daemon *d, struct quarantine *q, char *err, size_t er
 struct quarantine *quarantine_find(struct daemon *d, const char *id);
 struct json_object *quarantine_json(const struct quarantine *q);
 void quarantine_recover(struct daemon *d);
+/* Where a snapshot went and the SHA-256 of its files, for the forensic log. */
+void snapshot_result_json(struct json_object *obj, const struct vg_snapshot_result *res);
 
 /* main.c */
 /* Loads the policy again; on error keeps the one in force. 0 or -1. */

@@ -93,6 +93,20 @@ static struct quarantine *find_pid(struct daemon *d, pid_t pid)
 	return NULL;
 }
 
+void snapshot_result_json(struct json_object *obj, const struct vg_snapshot_result *res)
+{
+	char hex[2 * VG_SHA256_LEN + 1];
+
+	json_text_add(obj, "dir", res->dir, strlen(res->dir));
+	sha256_hex(res->core_sha256, hex);
+	json_object_object_add(obj, "core_sha256", json_object_new_string(hex));
+	sha256_hex(res->meta_sha256, hex);
+	json_object_object_add(obj, "meta_sha256", json_object_new_string(hex));
+	json_object_object_add(obj, "memory_bytes", json_object_new_uint64(res->memory_bytes));
+	json_object_object_add(obj, "memory_capped", json_object_new_boolean(res->memory_capped));
+	json_object_object_add(obj, "seconds", json_object_new_double(res->seconds));
+}
+
 static struct json_object *scan(struct daemon *d, struct quarantine *q, const char *path)
 {
 	struct vg_yara_match matches[YARA_MAX_MATCHES];
@@ -137,7 +151,7 @@ static void snapshot_all(struct daemon *d, struct quarantine *q, const pid_t *pi
 
 	for (int i = 0; i < n; i++) {
 		struct vg_snapshot_result res;
-		char id[32], err[512], core[PATH_MAX + 8], exe[64], hex[65];
+		char id[32], err[512], core[PATH_MAX + 8], exe[64];
 		struct json_object *s = json_object_new_object(), *found;
 
 		snprintf(id, sizeof(id), "%d", pids[i]);
@@ -147,15 +161,7 @@ static void snapshot_all(struct daemon *d, struct quarantine *q, const pid_t *pi
 			json_object_array_add(snaps, s);
 			continue;
 		}
-		json_text_add(s, "dir", res.dir, strlen(res.dir));
-		sha256_hex(res.core_sha256, hex);
-		json_object_object_add(s, "core_sha256", json_object_new_string(hex));
-		sha256_hex(res.meta_sha256, hex);
-		json_object_object_add(s, "meta_sha256", json_object_new_string(hex));
-		json_object_object_add(s, "memory_bytes", json_object_new_uint64(res.memory_bytes));
-		json_object_object_add(s, "memory_capped",
-				       json_object_new_boolean(res.memory_capped));
-		json_object_object_add(s, "seconds", json_object_new_double(res.seconds));
+		snapshot_result_json(s, &res);
 		json_object_array_add(snaps, s);
 		snprintf(core, sizeof(core), "%s/core", res.dir);
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", pids[i]);

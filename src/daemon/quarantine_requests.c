@@ -15,7 +15,6 @@
 
 #include "act/freeze.h"
 #include "act/snapshot.h"
-#include "common/file_hash.h"
 #include "record/json_text.h"
 
 static void reply(struct daemon *d, struct control_client *c, struct json_object *obj)
@@ -110,7 +109,7 @@ static void snapshot(struct daemon *d, struct control_client *c, pid_t pid)
 					       (size_t)d->policy.quarantine.memory_cap_mb << 20};
 	struct vg_snapshot_result res;
 	struct json_object *obj;
-	char err[600], id[64], hex[65];
+	char err[600], id[64];
 	bool was_stopped;
 	int rc;
 
@@ -141,12 +140,7 @@ static void snapshot(struct daemon *d, struct control_client *c, pid_t pid)
 	obj = json_object_new_object();
 	json_object_object_add(obj, "type", json_object_new_string("snapshot"));
 	json_object_object_add(obj, "pid", json_object_new_int64(pid));
-	json_text_add(obj, "dir", res.dir, strlen(res.dir));
-	sha256_hex(res.core_sha256, hex);
-	json_object_object_add(obj, "core_sha256", json_object_new_string(hex));
-	sha256_hex(res.meta_sha256, hex);
-	json_object_object_add(obj, "meta_sha256", json_object_new_string(hex));
-	json_object_object_add(obj, "memory_bytes", json_object_new_uint64(res.memory_bytes));
+	snapshot_result_json(obj, &res);
 	pipeline_publish(d, json_object_get(obj), WAL_QUARANTINE, VG_SINK_ALERT);
 	reply(d, c, obj);
 }
