@@ -120,7 +120,17 @@ for _ in $(seq 50); do [ "$(shm_field three 8)" != "$done3" ] && break; sleep 0.
 [ "$(shm_field three 8)" != "$done3" ] || fail "the probe released after a restart does not run"
 kill -KILL "$pid3"
 
-# 6. Bad input: clear errors, nothing left behind as if complete.
+# 6. A snapshot without quarantine: the process is stopped only meanwhile.
+(exec sh -c 'echo $$ > "$1/cgroup.procs" && exec sleep 60' sh "$TEST_CGROUP") &
+sleeper=$!
+STARTED_PIDS+=("$sleeper")
+sleep 0.2
+dir=$("$VIGILANTE" quarantine snapshot "$sleeper" --json | jq -r .dir) || fail "snapshot of a running process failed"
+[ -s "$dir/core" ] && [ -s "$dir/meta.json" ] || fail "the snapshot in $dir is incomplete"
+grep -q '^State:.*S (sleeping)' "/proc/$sleeper/status" || fail "the snapshotted process was left stopped"
+kill -KILL "$sleeper"
+
+# 7. Bad input: clear errors, nothing left behind as if complete.
 rc=0; "$VIGILANTE" quarantine freeze 4194303 2> "$WORK/err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "does not exist" "$WORK/err" || fail "freeze of a missing pid: exit $rc, $(cat "$WORK/err")"
 rc=0; "$VIGILANTE" quarantine freeze $$ 2> "$WORK/err" || rc=$?
