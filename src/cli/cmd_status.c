@@ -69,6 +69,7 @@ static void print_human(struct json_object *r, void *ctx)
 	       (long long)num(r, "events_lost"), (long long)num(r, "events_invalid"));
 	printf("alerts:    %lld\n", (long long)num(r, "alerts_total"));
 	printf("processes: %lld in the table\n", (long long)num(r, "processes"));
+	printf("quarantine: %lld frozen\n", (long long)num(r, "quarantines_frozen"));
 	if (json_object_object_get_ex(r, "gate", &gate))
 		printf("gate:      %lld permission events, %lld refused, %lld failed open\n",
 		       (long long)num(gate, "events"), (long long)num(gate, "refused"),

@@ -95,6 +95,15 @@ static struct json_object *programs_json(const struct daemon *d)
 	return list;
 }
 
+static int frozen_quarantines(const struct daemon *d)
+{
+	int n = 0;
+
+	for (int i = 0; i < d->quarantine_count; i++)
+		n += d->quarantines[i].state == Q_FROZEN;
+	return n;
+}
+
 static void send_status(struct daemon *d, struct control_client *c)
 {
 	struct json_object *r = json_object_new_object();
@@ -116,6 +125,7 @@ static void send_status(struct daemon *d, struct control_client *c)
 	json_object_object_add(r, "events_invalid", json_object_new_uint64(d->events_invalid));
 	json_object_object_add(r, "alerts_total", json_object_new_uint64(d->alerts_total));
 	json_object_object_add(r, "processes", json_object_new_uint64(proctable_count(d->procs)));
+	json_object_object_add(r, "quarantines_frozen", json_object_new_int(frozen_quarantines(d)));
 	json_object_object_add(r, "output_write_errors",
 			       json_object_new_uint64(d->sinks.write_errors));
 	json_text_add(wal, "dir", d->policy.wal.dir, strlen(d->policy.wal.dir));
