@@ -34,7 +34,7 @@ static void usage(FILE *out)
 		     "       vigilante COMMAND --help\n\n"
 		     "Vigilante's command-line interface. Commands:\n\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nExit codes (every command):\n"
 		     "  0  success; for checks, everything is valid\n"
 		     "  1  the operation failed or found a problem (named on stderr)\n"
