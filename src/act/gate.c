@@ -10,13 +10,30 @@
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/file_hash.h"
 #include "common/log.h"
+
+/* Files already hashed and found clean, by identity and change time, so
+ * that a program is hashed once, not at every exec. */
+#define CLEAN_CACHE 4096 /* power of two */
+
+struct clean_file {
+	struct vg_exe_key key;
+	uint64_t ctime_ns;
+};
 
 struct vg_gate {
 	const struct vg_sensor *sensor;
+	pthread_mutex_t lock; /* guards vaccines and clean */
+	struct vg_gate_vaccine *vaccines;
+	size_t vaccine_count;
+	enum vg_mode vaccine_mode;
+	struct clean_file clean[CLEAN_CACHE];
 	const struct vg_path_list *exec_filesystems;
 	pid_t daemon_tgid;
 	int fanotify_fd;
@@ -56,17 +73,99 @@ static int add_marks(int fd, const struct vg_gate_options *opts, char *err, size
 	return 0;
 }
 
+static uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+void gate_set_vaccines(struct vg_gate *g, const struct vg_gate_vaccine *vaccines, size_t count,
+		       enum vg_mode mode)
+{
+	struct vg_gate_vaccine *copy = count ? malloc(count * sizeof(*copy)) : NULL;
+
+	if (count && !copy)
+		return;
+	if (count)
+		memcpy(copy, vaccines, count * sizeof(*copy));
+	pthread_mutex_lock(&g->lock);
+	free(g->vaccines);
+	g->vaccines = copy;
+	g->vaccine_count = count;
+	g->vaccine_mode = mode;
+	/* A new vaccine may name a file the cache calls clean. */
+	memset(g->clean, 0, sizeof(g->clean));
+	pthread_mutex_unlock(&g->lock);
+}
+
+static uint32_t clean_slot(const struct vg_exe_key *key)
+{
+	return (uint32_t)((key->ino * 0x9e3779b97f4a7c15ull) >> 40 ^ key->dev) & (CLEAN_CACHE - 1);
+}
+
+/* The vaccine that covers the file being executed, or 0. The common case is
+ * a map lookup by identity; a file not seen before is hashed once. */
+static uint32_t vaccine_for(struct vg_gate *g, int fd)
+{
+	struct vg_vaccine_entry entry;
+	struct vg_exe_key key = {0};
+	unsigned char sha[VG_SHA256_LEN];
+	uint64_t now = boot_ns(), ctime_ns;
+	struct clean_file *slot;
+	uint32_t id = 0;
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return 0;
+	key.ino = st.st_ino;
+	key.dev = (major(st.st_dev) << 20) | minor(st.st_dev);
+	ctime_ns = (uint64_t)st.st_ctim.tv_sec * 1000000000 + (uint64_t)st.st_ctim.tv_nsec;
+	if (sensor_vaccine_get(g->sensor, &key, &entry) == 0 && entry.expires_ns > now &&
+	    (!entry.ctime_ns || entry.ctime_ns == ctime_ns))
+		return entry.vaccine_id ? entry.vaccine_id : UINT32_MAX;
+	pthread_mutex_lock(&g->lock);
+	slot = &g->clean[clean_slot(&key)];
+	if (!g->vaccine_count ||
+	    (!memcmp(&slot->key, &key, sizeof(key)) && slot->ctime_ns == ctime_ns)) {
+		pthread_mutex_unlock(&g->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&g->lock);
+	if (sha256_fd(fd, sha))
+		return 0;
+	pthread_mutex_lock(&g->lock);
+	for (size_t i = 0; i < g->vaccine_count && !id; i++)
+		if (g->vaccines[i].expires_ns > now &&
+		    !memcmp(g->vaccines[i].sha256, sha, sizeof(sha))) {
+			id = g->vaccines[i].id;
+			entry = (struct vg_vaccine_entry){.expires_ns = g->vaccines[i].expires_ns,
+							  .ctime_ns = ctime_ns,
+							  .vaccine_id = id};
+		}
+	if (!id) {
+		slot->key = key;
+		slot->ctime_ns = ctime_ns;
+	}
+	pthread_mutex_unlock(&g->lock);
+	if (id)
+		sensor_vaccine_put(g->sensor, &key, &entry);
+	return id;
+}
+
 static void report(struct vg_gate *g, enum vg_gate_kind kind,
 		   const struct fanotify_event_metadata *ev, const struct vg_verdict *verdict,
-		   bool refused)
+		   uint32_t vaccine_id, bool refused)
 {
 	struct vg_gate_decision d = {
 	    .kind = kind,
 	    .tgid = (uint32_t)ev->pid,
-	    .start_ns = verdict->start_ns,
-	    .score = verdict->score,
-	    .verdict_flags = verdict->flags,
+	    .start_ns = verdict ? verdict->start_ns : 0,
+	    .score = verdict ? verdict->score : 0,
+	    .verdict_flags = verdict ? verdict->flags : 0,
 	    .refused = refused,
+	    .vaccine_id = vaccine_id,
 	};
 	char link[64];
 	ssize_t n;
@@ -85,14 +184,19 @@ static void answer(struct vg_gate *g, const struct fanotify_event_metadata *ev)
 	enum vg_gate_kind kind = (ev->mask & FAN_OPEN_EXEC_PERM) ? VG_GATE_EXEC : VG_GATE_OPEN;
 	struct vg_verdict verdict;
 	bool flagged = false, refuse;
+	uint32_t vaccine = 0;
 
 	__atomic_add_fetch(&g->stats.events, 1, __ATOMIC_RELAXED);
 	if (ev->pid != g->daemon_tgid) {
 		flagged = sensor_verdict(g->sensor, (uint32_t)ev->pid, &verdict) == 0;
 		if (!flagged && errno != ENOENT)
 			__atomic_add_fetch(&g->stats.fail_open, 1, __ATOMIC_RELAXED);
+		if (kind == VG_GATE_EXEC)
+			vaccine = vaccine_for(g, ev->fd);
 	}
-	refuse = flagged && (verdict.flags & VG_BLOCKED) && mode == VG_PRECOG_ENFORCE;
+	refuse =
+	    (flagged && (verdict.flags & VG_BLOCKED) && mode == VG_PRECOG_ENFORCE) ||
+	    (vaccine && __atomic_load_n(&g->vaccine_mode, __ATOMIC_RELAXED) == VG_MODE_ENFORCE);
 	if (refuse)
 		response.response = FAN_DENY;
 	/* Answer first: the process is waiting in the kernel. */
@@ -100,8 +204,8 @@ static void answer(struct vg_gate *g, const struct fanotify_event_metadata *ev)
 		vg_warn("gate: answering a permission event: %s", strerror(errno));
 	if (refuse)
 		__atomic_add_fetch(&g->stats.refused, 1, __ATOMIC_RELAXED);
-	if (flagged)
-		report(g, kind, ev, &verdict, refuse);
+	if (flagged || vaccine)
+		report(g, kind, ev, flagged ? &verdict : NULL, vaccine, refuse);
 }
 
 static void *gate_thread(void *arg)
@@ -152,6 +256,7 @@ int gate_start(const struct vg_gate_options *opts, struct vg_gate **out, int *re
 		return -1;
 	}
 	g->sensor = opts->sensor;
+	pthread_mutex_init(&g->lock, NULL);
 	g->exec_filesystems = opts->exec_filesystems;
 	g->daemon_tgid = opts->daemon_tgid;
 	g->mode = opts->mode;
@@ -237,5 +342,7 @@ void gate_stop(struct vg_gate *g)
 		close(g->stop_fd);
 	if (g->report_write_fd >= 0)
 		close(g->report_write_fd);
+	pthread_mutex_destroy(&g->lock);
+	free(g->vaccines);
 	free(g);
 }

@@ -31,6 +31,7 @@ struct vg_gate_decision {
 	uint32_t score;
 	uint32_t verdict_flags; /* VG_FLAGGED, VG_BLOCKED */
 	uint32_t refused;
+	uint32_t vaccine_id; /* the vaccine that refused (or would refuse) this exec; 0: none */
 	uint32_t path_len;
 	char path[1024];
 };
@@ -59,6 +60,16 @@ struct vg_gate_options {
 int gate_start(const struct vg_gate_options *opts, struct vg_gate **out, int *report_fd, char *err,
 	       size_t errlen);
 void gate_set_mode(struct vg_gate *g, enum vg_precog_mode mode);
+/* The content-hash vaccines the exec gate checks, and whether they are
+ * enforced (VG_MODE_ENFORCE) or only reported (VG_MODE_MONITOR). Copied. */
+struct vg_gate_vaccine {
+	unsigned char sha256[32];
+	uint32_t id;
+	uint64_t expires_ns; /* CLOCK_BOOTTIME */
+};
+void gate_set_vaccines(struct vg_gate *g, const struct vg_gate_vaccine *vaccines, size_t count,
+		       enum vg_mode mode);
+
 /* Adds the exec marks (0, or -1 with err and nothing armed) / removes them. */
 int gate_arm_exec(struct vg_gate *g, char *err, size_t errlen);
 void gate_disarm_exec(struct vg_gate *g);

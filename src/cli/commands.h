@@ -22,5 +22,6 @@ int cmd_model(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
+int cmd_vaccine(int argc, char **argv);
 
 #endif

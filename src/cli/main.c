@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"ps", cmd_ps, "watched processes with their precognition score and verdict"},
     {"quarantine", cmd_quarantine,
      "list, show, release, kill quarantines; freeze or snapshot a PID"},
+    {"vaccine", cmd_vaccine, "list, add or revoke vaccines (exec by content)"},
     {"note", cmd_note, "append an operator note to the forensic log; returns once it is durable"},
     {"policy", cmd_policy, "policy tools: `policy check FILE`, `policy show`"},
     {"wal", cmd_wal, "forensic log tools: `wal verify [DIR]`, `wal dump [--json] [DIR]`"},

@@ -39,6 +39,16 @@ enum loop_tag {
 #define MAX_PROGRAMS 16
 
 #define MAX_QUARANTINES 64
+#define MAX_VACCINES	1024
+
+/* A vaccine of the kind "exec by content" (see vaccine.c). */
+struct vaccine {
+	uint32_t id;
+	unsigned char sha256[32];
+	char path[PATH_MAX]; /* where the program was when it was vaccinated against */
+	char origin[16];     /* "score", "operator" */
+	uint64_t created_real_ns, expires_real_ns;
+};
 
 enum quarantine_state { Q_FROZEN, Q_RELEASED, Q_KILLED };
 
@@ -85,6 +95,9 @@ struct daemon {
 	struct vg_yara *yara; /* loaded at the first quarantine */
 	struct quarantine quarantines[MAX_QUARANTINES];
 	int quarantine_count;
+	struct vaccine vaccines[MAX_VACCINES]; /* in force */
+	int vaccine_count;
+	uint32_t vaccine_last_id;
 	int gate_report_fd;
 	bool exec_gate_armed; /* exec marks in place: some process is flagged */
 	int64_t boot_to_real_ns;
@@ -141,6 +154,8 @@ void precog_on_gate_report(struct daemon *d);
 void precog_on_flagged(struct daemon *d);
 /* Once a second: disarm the exec gate when nobody is flagged any more. */
 void precog_tick(struct daemon *d);
+/* Arms the exec gate when vaccines are in force (vaccine.c calls it). */
+void precog_update_exec_gate(struct daemon *d);
 /* An exec by a flagged process that no gate saw (monitor mode, no exec
  * gate): record the decision that enforce mode would have made. */
 void precog_on_exec(struct daemon *d, const struct vg_exec_event *ev);
@@ -161,6 +176,22 @@ void snapshot_result_json(struct json_object *obj, const struct vg_snapshot_resu
 /* main.c */
 /* Loads the policy again; on error keeps the one in force. 0 or -1. */
 int daemon_reload(struct daemon *d, char *err, size_t errlen);
+
+/* vaccine.c */
+int vaccine_add(struct daemon *d, const unsigned char sha256[32], const char *path, uint64_t ttl_s,
+		const char *origin, struct json_object *evidence, uint32_t *id_out, char *err,
+		size_t errlen);
+int vaccine_add_file(struct daemon *d, const char *path, uint64_t ttl_s, uint32_t *id_out,
+		     char *err, size_t errlen);
+int vaccine_revoke(struct daemon *d, uint32_t id, char *err, size_t errlen);
+void vaccine_on_crossing(struct daemon *d, const struct vg_score_event *ev);
+/* Rebuilds the vaccines in force from the forensic log (at start). */
+void vaccine_replay(struct daemon *d);
+void vaccine_expire(struct daemon *d, uint64_t now_real_ns);
+/* Gives the gate the vaccines in force, and arms it if they need it. */
+void vaccine_push(struct daemon *d);
+struct json_object *vaccine_json(const struct vaccine *v);
+void request_vaccine(struct daemon *d, struct control_client *c, struct json_object *req);
 
 /* quarantine_requests.c */
 void request_quarantine(struct daemon *d, struct control_client *c, struct json_object *req);

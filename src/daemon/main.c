@@ -359,6 +359,7 @@ static void on_tick(struct daemon *d)
 	d->events_last_tick = d->events_total;
 	pipeline_check_lost(d);
 	proctable_expire(d->procs, now_boot_ns(), EXPIRE_EXITED_NS);
+	vaccine_expire(d, now_boot_ns() + (uint64_t)d->boot_to_real_ns);
 	precog_tick(d);
 }
 
@@ -458,6 +459,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		       d->policy.output.syslog, err, errlen) ||
 	    setup_loop(d, err, errlen) || open_wal(d, err, errlen))
 		return -1;
+	vaccine_replay(d);
 	obj = record_object(d, "daemon_start");
 	json_object_object_add(obj, "pid", json_object_new_int64(getpid()));
 	json_object_object_add(obj, "version", json_object_new_string(VG_VERSION));

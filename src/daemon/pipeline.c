@@ -101,6 +101,13 @@ int pipeline_on_event(void *ctx, const void *data, size_t size)
 		quarantine_on_crossing(d, data);
 		return 0;
 	}
+	if (hdr->type == VG_EVENT_SCORE &&
+	    ((const struct vg_score_event *)data)->level == VG_VACCINATED) {
+		pipeline_publish(d, event_to_json(data, d->procs, d->boot_to_real_ns), WAL_DECISION,
+				 VG_SINK_ALERT);
+		vaccine_on_crossing(d, data);
+		return 0;
+	}
 	if (hdr->type == VG_EVENT_SCORE || hdr->type == VG_EVENT_CONNECT) {
 		/* Precognition: a threshold crossed, or a flagged process's connect. */
 		pipeline_publish(d, event_to_json(data, d->procs, d->boot_to_real_ns), WAL_DECISION,

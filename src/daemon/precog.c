@@ -101,6 +101,9 @@ int precog_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t 
 	sensor_set_quarantine(d->sensor,
 			      p->quarantine.mode == VG_MODE_OFF ? 0 : p->quarantine.threshold,
 			      p->quarantine.mode == VG_MODE_ENFORCE);
+	sensor_set_vaccination(d->sensor,
+			       p->vaccination.mode == VG_MODE_OFF ? 0 : p->vaccination.threshold,
+			       p->vaccination.ttl_seconds * 1000000000ull);
 	return 0;
 }
 
@@ -117,12 +120,16 @@ static void release_held(uint32_t tgid, struct vg_verdict *verdict, void *ctx)
 		vg_warn("precognition: releasing process %u: %s", tgid, strerror(errno));
 }
 
-void precog_on_flagged(struct daemon *d)
+static bool vaccines_need_gate(const struct daemon *d)
+{
+	return d->gate && d->policy.precognition.exec_gate.count > 0 &&
+	       d->policy.vaccination.mode != VG_MODE_OFF && d->vaccine_count > 0;
+}
+
+static void arm_exec_gate(struct daemon *d)
 {
 	char err[512];
 
-	if (!exec_gate_wanted(d, &d->policy) || d->exec_gate_armed)
-		return;
 	if (gate_arm_exec(d->gate, err, sizeof(err)))
 		/* Failing open: the flagged process is released all the same. */
 		vg_err("precognition: arming the exec gate: %s", err);
@@ -132,9 +139,22 @@ void precog_on_flagged(struct daemon *d)
 	sensor_verdicts_foreach(d->sensor, release_held, d);
 }
 
+void precog_on_flagged(struct daemon *d)
+{
+	if (exec_gate_wanted(d, &d->policy) && !d->exec_gate_armed)
+		arm_exec_gate(d);
+}
+
+void precog_update_exec_gate(struct daemon *d)
+{
+	if (vaccines_need_gate(d) && !d->exec_gate_armed)
+		arm_exec_gate(d);
+}
+
 void precog_tick(struct daemon *d)
 {
-	if (!d->exec_gate_armed || sensor_verdicts_foreach(d->sensor, NULL, NULL) != 0)
+	if (!d->exec_gate_armed || vaccines_need_gate(d) ||
+	    sensor_verdicts_foreach(d->sensor, NULL, NULL) != 0)
 		return;
 	/* Hold first, then look again: a process flagged in between is either
 	 * seen here or held by the kernel until the gate is armed again. */
@@ -217,6 +237,9 @@ int precog_start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	if (start_gates(d, err, errlen))
 		return -1;
+	/* The vaccines replayed from the log are in the gate before the
+	 * daemon reads any event. */
+	vaccine_push(d);
 	sensor_set_hold_flagged(d->sensor, exec_gate_wanted(d, &d->policy));
 	return 0;
 }
@@ -253,9 +276,16 @@ static void publish_decision(struct daemon *d, const struct vg_gate_decision *g)
 	    obj, "mode", json_object_new_string(policy_mode_name(d->policy.precognition.mode)));
 	json_text_add(obj, "path", g->path, g->path_len);
 	json_object_object_add(obj, "score", json_object_new_int64(g->score));
-	json_object_object_add(
-	    obj, "level",
-	    json_object_new_string((g->verdict_flags & VG_BLOCKED) ? "block" : "flag"));
+	json_object_object_add(obj, "level",
+			       json_object_new_string((g->verdict_flags & VG_BLOCKED)	? "block"
+						      : (g->verdict_flags & VG_FLAGGED) ? "flag"
+											: "none"));
+	if (g->vaccine_id) {
+		json_object_object_add(obj, "vaccine_id", json_object_new_int64(g->vaccine_id));
+		json_object_object_add(
+		    obj, "mode",
+		    json_object_new_string(policy_mode_name(d->policy.vaccination.mode)));
+	}
 	if (sensor_verdict(d->sensor, g->tgid, &verdict) == 0)
 		json_object_object_add(obj, "reason", model_reason_json(&verdict.reason));
 	event_json_add_process(obj, d->procs, g->tgid, g->start_ns);

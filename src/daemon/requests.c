@@ -358,6 +358,8 @@ void request_handle(struct daemon *d, struct control_client *c, const char *line
 		handle_ps(d, c);
 	} else if (!strcmp(name, "quarantine")) {
 		request_quarantine(d, c, req);
+	} else if (!strcmp(name, "vaccine")) {
+		request_vaccine(d, c, req);
 	} else if (!strcmp(name, "note") || !strcmp(name, "reload")) {
 		if (!c->may_change)
 			reply_error(d, c, "permission denied: needs root or the control group");
@@ -366,8 +368,9 @@ void request_handle(struct daemon *d, struct control_client *c, const char *line
 		else
 			handle_reload(d, c);
 	} else {
-		reply_error(d, c,
-			    "unknown cmd (known: status, events, ps, quarantine, note, reload)");
+		reply_error(
+		    d, c,
+		    "unknown cmd (known: status, events, ps, quarantine, vaccine, note, reload)");
 	}
 	json_object_put(req);
 }

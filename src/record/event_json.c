@@ -218,9 +218,10 @@ static void add_score(struct json_object *obj, const struct vg_score_event *ev,
 	if (p && p->exe)
 		json_text_add(obj, "exe", p->exe, strlen(p->exe));
 	json_object_object_add(obj, "level",
-			       json_object_new_string(ev->level == VG_QUARANTINED ? "quarantine"
-						      : ev->level == VG_BLOCKED	  ? "block"
-										  : "flag"));
+			       json_object_new_string(ev->level == VG_VACCINATED    ? "vaccinate"
+						      : ev->level == VG_QUARANTINED ? "quarantine"
+						      : ev->level == VG_BLOCKED	    ? "block"
+										    : "flag"));
 	json_object_object_add(obj, "score", json_object_new_int64(ev->verdict.score));
 	json_object_object_add(obj, "syscalls", json_object_new_uint64(ev->syscalls));
 	json_object_object_add(obj, "reason", model_reason_json(&ev->verdict.reason));

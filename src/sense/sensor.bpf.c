@@ -61,6 +61,14 @@ struct {
 
 struct vg_profile empty_profile; /* what learning starts a new program's profile from */
 
+/* Vaccinated program identities (see sensor.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct vg_exe_key);
+	__type(value, struct vg_vaccine_entry);
+} vaccines SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
 	__uint(max_entries, 1);
@@ -273,6 +281,15 @@ static __noinline void cross_threshold(struct vg_task_state *state, __u32 level,
 	 * block threshold and exec before the gate is there. */
 	/* An atomic read: a full barrier between the verdict written above and
 	 * this read, as the daemon's disarming has between its two. */
+	if (level == VG_VACCINATED) {
+		/* The next exec of this program is refused from now on, before
+		 * the daemon has even read the event. */
+		struct vg_vaccine_entry entry = {
+		    .expires_ns = bpf_ktime_get_boot_ns() + precog.vaccine_ttl_ns,
+		};
+
+		bpf_map_update_elem(&vaccines, &state->exe, &entry, BPF_NOEXIST);
+	}
 	if (level == VG_QUARANTINED && precog.quarantine_enforce) {
 		/* Stopped before it returns to user mode from this syscall. */
 		bpf_send_signal(19 /* SIGSTOP */);
@@ -298,6 +315,7 @@ static __noinline void cross_threshold(struct vg_task_state *state, __u32 level,
 	ev->level = level;
 	ev->pad = 0;
 	ev->syscalls = state->syscalls;
+	ev->exe = state->exe;
 	bpf_ringbuf_submit(ev, 0);
 }
 
@@ -531,6 +549,9 @@ int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
 	if (precog.quarantine_threshold && score >= precog.quarantine_threshold &&
 	    !(state->flags & VG_QUARANTINED))
 		cross_threshold(state, VG_QUARANTINED, score);
+	if (precog.vaccinate_threshold && score >= precog.vaccinate_threshold &&
+	    !(state->flags & VG_VACCINATED))
+		cross_threshold(state, VG_VACCINATED, score);
 	return 0;
 }
 

@@ -51,6 +51,22 @@ struct vg_precog_config {
 	__u32 quarantine_threshold; /* 0: off */
 	__u32 quarantine_enforce;   /* 0: monitor, the crossing is only reported */
 	__u64 quarantined;	    /* processes marked VG_QUARANTINED in verdicts */
+	/* Auto-vaccination: a task reaching the threshold has its program's
+	 * identity put in the vaccines map, in the crossing syscall. */
+	__u32 vaccinate_threshold; /* 0: off */
+	__u32 pad2;
+	__u64 vaccine_ttl_ns;
+};
+
+/* The vaccines map: program identities whose exec is refused, until
+ * expires_ns (CLOCK_BOOTTIME). The identity is an inode; ctime_ns, when
+ * known, is the file's change time when it was vaccinated: a file changed
+ * since is hashed again, not trusted by inode. */
+struct vg_vaccine_entry {
+	__u64 expires_ns;
+	__u64 ctime_ns;	  /* 0: not known yet (set by the daemon) */
+	__u32 vaccine_id; /* 0: made by the kernel, not yet recorded by the daemon */
+	__u32 pad;
 };
 
 /* A program's identity in the kernel: its executable's inode. Profiles are
@@ -66,6 +82,7 @@ struct vg_exe_key {
 #define VG_BLOCKED     (1u << 2) /* score reached the block threshold */
 #define VG_HELD	       (1u << 4) /* verdict only: stopped until the exec gate is armed */
 #define VG_QUARANTINED (1u << 5) /* stopped, and stopped again on every syscall */
+#define VG_VACCINATED  (1u << 6) /* its program was vaccinated against (score event level) */
 
 /* vg_exec_event.flags */
 #define VG_EXEC_ARGV_TRUNCATED	   (1u << 0)
@@ -142,7 +159,8 @@ struct vg_score_event {
 	struct vg_verdict verdict;
 	__u32 level; /* VG_FLAGGED, VG_BLOCKED or VG_QUARANTINED: which threshold was crossed */
 	__u32 pad;
-	__u64 syscalls; /* the task's syscalls so far, the crossing one included */
+	__u64 syscalls;	       /* the task's syscalls so far, the crossing one included */
+	struct vg_exe_key exe; /* the program the task runs */
 };
 
 struct vg_connect_event {

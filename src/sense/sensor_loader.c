@@ -414,3 +414,42 @@ int sensor_mark_quarantined(struct vg_sensor *s, uint32_t tgid, uint64_t start_n
 	__atomic_add_fetch(&s->skel->bss->precog.quarantined, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
+
+void sensor_set_vaccination(struct vg_sensor *s, uint32_t threshold, uint64_t ttl_ns)
+{
+	struct vg_precog_config *config = &s->skel->bss->precog;
+
+	config->vaccine_ttl_ns = ttl_ns;
+	__atomic_store_n(&config->vaccinate_threshold, threshold, __ATOMIC_SEQ_CST);
+}
+
+int sensor_vaccine_get(const struct vg_sensor *s, const struct vg_exe_key *key,
+		       struct vg_vaccine_entry *out)
+{
+	return bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.vaccines), key, out) ? -1 : 0;
+}
+
+int sensor_vaccine_put(const struct vg_sensor *s, const struct vg_exe_key *key,
+		       const struct vg_vaccine_entry *entry)
+{
+	return bpf_map_update_elem(bpf_map__fd(s->skel->maps.vaccines), key, entry, BPF_ANY);
+}
+
+void sensor_vaccines_remove(const struct vg_sensor *s, uint32_t id, uint64_t now_ns)
+{
+	int map = bpf_map__fd(s->skel->maps.vaccines);
+	struct vg_exe_key key, next;
+	struct vg_vaccine_entry entry;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(map, prev, &next) == 0) {
+		key = next;
+		if (bpf_map_lookup_elem(map, &key, &entry) == 0 &&
+		    (id ? entry.vaccine_id == id : entry.expires_ns <= now_ns)) {
+			bpf_map_delete_elem(map, &key);
+			prev = NULL; /* start over: the iteration order changed */
+			continue;
+		}
+		prev = &key;
+	}
+}

@@ -87,6 +87,16 @@ void sensor_set_quarantine(struct vg_sensor *s, uint32_t threshold, bool enforce
 /* Marks a process quarantined (an operator's `freeze`): from its next
  * syscall on, the kernel keeps it stopped. */
 int sensor_mark_quarantined(struct vg_sensor *s, uint32_t tgid, uint64_t start_ns);
+/* Auto-vaccination by score: threshold 0 turns it off. */
+void sensor_set_vaccination(struct vg_sensor *s, uint32_t threshold, uint64_t ttl_ns);
+/* The vaccines map (see sensor.h): 0 and *out filled if key is there. */
+int sensor_vaccine_get(const struct vg_sensor *s, const struct vg_exe_key *key,
+		       struct vg_vaccine_entry *out);
+int sensor_vaccine_put(const struct vg_sensor *s, const struct vg_exe_key *key,
+		       const struct vg_vaccine_entry *entry);
+/* Removes every entry of that vaccine id, or, with id 0, every expired one
+ * (expiry against now_ns, CLOCK_BOOTTIME). */
+void sensor_vaccines_remove(const struct vg_sensor *s, uint32_t id, uint64_t now_ns);
 /* Recounts the quarantined processes for the kernel's fast path, after
  * marks were cleared or processes died. */
 void sensor_recount_quarantined(struct vg_sensor *s);
