@@ -181,6 +181,7 @@ bench: deps
 	@bench/overhead.sh $(BUILD)
 	@bench/exec_gate.sh $(BUILD)
 	@bench/quarantine.sh $(BUILD)
+	@bench/vaccine.sh $(BUILD)
 
 install: all
 	install -D -m 0755 $(BUILD)/vigilanted $(DESTDIR)/usr/local/sbin/vigilanted

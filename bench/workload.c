@@ -2,7 +2,8 @@
  * nanoseconds per iteration.
  *   getppid N   N getppid() calls (the cheapest syscall: sensor overhead)
  *   open N      N open/read/close of a small file
- *   exec N      N fork + exec of /bin/true, waiting for each */
+ *   exec N [PROGRAM]  N fork + exec of PROGRAM (default /bin/true), waiting
+ *                     for each */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -44,9 +45,9 @@ static int run_open(long n)
 	return 0;
 }
 
-static int run_exec(long n)
+static int run_exec(long n, char *program)
 {
-	char *argv[] = {"/bin/true", NULL};
+	char *argv[] = {program, NULL};
 
 	for (long i = 0; i < n; i++) {
 		pid_t pid = fork();
@@ -70,8 +71,8 @@ int main(int argc, char **argv)
 	double start;
 	int rc;
 
-	if (argc != 3 || (n = strtol(argv[2], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: workload getppid|open|exec N\n");
+	if (argc < 3 || argc > 4 || (n = strtol(argv[2], NULL, 10)) <= 0) {
+		fprintf(stderr, "usage: workload getppid|open N, workload exec N [PROGRAM]\n");
 		return 2;
 	}
 	start = now_ns();
@@ -80,7 +81,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "open"))
 		rc = run_open(n);
 	else if (!strcmp(argv[1], "exec"))
-		rc = run_exec(n);
+		rc = run_exec(n, argc == 4 ? argv[3] : "/bin/true");
 	else
 		rc = 2;
 	if (rc)

@@ -239,6 +239,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	d->sinks = sinks;
 	policy_free(&d->policy);
 	d->policy = fresh;
+	vaccine_push(d); /* vaccination.mode may have changed */
 	vg_info("policy reloaded from %s", d->policy.source);
 	record_policy_load(d, "loaded", NULL);
 	return 0;

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Vaccination figures, on files and processes this script creates: the
+# latency of `vigilante vaccine add` (hash, durable forensic record, gate
+# updated), and the cost of the armed exec gate with many vaccines in force
+# against one vaccine, fork+exec of a copy of /bin/true on a tmpfs of its own
+# (interleaved rounds, medians).
+#
+# Usage: bench/vaccine.sh [BUILD_DIR]   (VACCINES=10000, ROUNDS=5, EXECS=500)
+set -euo pipefail
+build=${1:-build}
+count=${VACCINES:-10000}
+rounds=${ROUNDS:-5}
+execs=${EXECS:-500}
+cd "$(dirname "$0")/.."
+[ "$(id -u)" -eq 0 ] || { echo "vaccine.sh: needs root" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/vg-vbench.XXXXXX)
+mkdir "$work/mnt"
+mount -t tmpfs -o size=256m vigilante-bench "$work/mnt"
+daemon_pid=
+cleanup() {
+	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+	umount "$work/mnt" 2>/dev/null || umount -l "$work/mnt"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+export VIGILANTE_SOCKET=$work/run/control.sock
+
+start() { # start POLICY
+	"$build/vigilanted" --policy "$1" 2>>"$work/daemon.err" &
+	daemon_pid=$!
+	for _ in $(seq 100); do "$build/vigilante" status --sample 0 >/dev/null 2>&1 && break; sleep 0.1; done
+}
+stop() { kill "$daemon_pid"; wait "$daemon_pid" || true; daemon_pid=; }
+
+cp /bin/true "$work/mnt/true"
+mkdir "$work/vaccinated"
+for i in $(seq "$count"); do echo "vaccinated program $i" > "$work/vaccinated/$i"; done
+for n in 1 "$count"; do
+	cat > "$work/policy-$n.yaml" <<YAML
+version: 1
+scope: {kind: system}
+output: {stdout: false}
+wal: {dir: $work/wal-$n}
+control: {socket: $work/run/control.sock}
+precognition: {mode: monitor, exec_gate: [$work/mnt], protected_paths: []}
+vaccination: {mode: enforce, threshold: 1000000, ttl: 1h}
+YAML
+	start "$work/policy-$n.yaml"
+	for i in $(seq "$n"); do
+		s=$(date +%s%N)
+		"$build/vigilante" vaccine add --exec "$work/vaccinated/$i" > /dev/null
+		echo $((($(date +%s%N) - s) / 1000)) >> "$work/add-us"
+	done
+	stop
+done
+
+for r in $(seq "$rounds"); do
+	for n in 1 "$count"; do
+		start "$work/policy-$n.yaml"
+		echo "$n $("$build/bench/workload" exec "$execs" "$work/mnt/true")" >> "$work/results"
+		stop
+	done
+	echo "round $r/$rounds done" >&2
+done
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+add=$(median < "$work/add-us")
+one=$(awk '$1==1 {print $2}' "$work/results" | median)
+many=$(awk -v n="$count" '$1==n {print $2}' "$work/results" | median)
+echo "Vaccination, medians (kernel $(uname -r), $(nproc) CPUs)"
+printf '  vigilante vaccine add (hash + durable record + gate): %.0f us\n' "$add"
+awk -v one="$one" -v many="$many" -v n="$count" 'BEGIN {
+	printf "  armed exec gate, fork+exec: %.0f us with 1 vaccine, %.0f us with %d (ratio %.3f; goal <= 1.05)\n",
+		one / 1000, many / 1000, n, many / one }'
