@@ -1,8 +1,10 @@
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/control_client.h"
@@ -14,6 +16,8 @@ static void usage(FILE *out)
 		"Usage: vigilante vaccine list [--json]\n"
 		"       vigilante vaccine add --exec FILE [--ttl SECONDS]\n"
 		"       vigilante vaccine revoke ID\n"
+		"       vigilante vaccine export [--out FILE]\n"
+		"       vigilante vaccine import FILE\n"
 		"       (each also takes --socket PATH)\n"
 		"\n"
 		"A vaccine is the narrowest rule that stops a confirmed attack from happening\n"
@@ -31,6 +35,12 @@ static void usage(FILE *out)
 		"  add --exec FILE    vaccinate against FILE's content (--ttl: seconds,\n"
 		"                     1..31536000; default: the policy's vaccination.ttl)\n"
 		"  revoke ID          stop applying a vaccine (recorded in the log)\n"
+		"  export             the vaccines in force as a bundle signed with the\n"
+		"                     host's Ed25519 key (vaccination.signing_key), on\n"
+		"                     stdout or into --out FILE\n"
+		"  import FILE        add the vaccines of a bundle signed by one of\n"
+		"                     vaccination.trusted_keys; an unsigned, altered or\n"
+		"                     unknown-key bundle is refused whole\n"
 		"\n"
 		"vaccination.mode: enforce refuses, monitor records what would be refused.\n"
 		"add and revoke need root or the policy's control group and return once the\n"
@@ -40,10 +50,55 @@ static void usage(FILE *out)
 		"unreachable, 4 permission denied.\n");
 }
 
+/* To stdout, or atomically to a file (temporary file, then rename). */
+static void write_bundle(const char *out, const char *bundle)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+
+	if (!out) {
+		printf("%s\n", bundle);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
+	f = fopen(tmp, "we");
+	if (!f || fprintf(f, "%s\n", bundle) < 0 || fclose(f) || rename(tmp, out)) {
+		vg_err("vaccine export: writing %s: %s", out, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *text = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f)
+		return NULL;
+	n = getdelim(&text, &cap, '\0', f);
+	fclose(f);
+	if (n < 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 static void print_reply(struct json_object *reply, void *ctx)
 {
+	const char *out = ctx;
 	struct json_object *list, *v;
 
+	if (json_object_object_get_ex(reply, "bundle", &v)) {
+		write_bundle(out, json_object_get_string(v));
+		return;
+	}
+	if (json_object_object_get_ex(reply, "imported", &v)) {
+		printf("%s imported\n", json_object_get_string(v));
+		return;
+	}
 	if (json_object_object_get_ex(reply, "id", &v)) {
 		printf("%s\n", json_object_get_string(v));
 		return;
@@ -66,11 +121,15 @@ static void print_reply(struct json_object *reply, void *ctx)
 int cmd_vaccine(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"exec", required_argument, NULL, 'e'}, {"ttl", required_argument, NULL, 't'},
-	    {"json", no_argument, NULL, 'j'},	    {"socket", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
+	    {"exec", required_argument, NULL, 'e'},
+	    {"ttl", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	const char *socket_option = NULL, *exec = NULL, *op;
+	const char *socket_option = NULL, *exec = NULL, *out = NULL, *op;
 	char real[PATH_MAX], *end;
 	long ttl = 0, id;
 	struct json_object *req;
@@ -90,6 +149,9 @@ int cmd_vaccine(int argc, char **argv)
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 'o':
+			out = optarg;
 			break;
 		case 's':
 			socket_option = optarg;
@@ -126,11 +188,23 @@ int cmd_vaccine(int argc, char **argv)
 			return VG_EXIT_USAGE;
 		}
 		json_object_object_add(req, "id", json_object_new_int64(id));
-	} else if (strcmp(op, "list") || optind + 1 != argc) {
+	} else if (!strcmp(op, "import")) {
+		char *text = optind + 2 == argc ? read_file(argv[optind + 1]) : NULL;
+
+		if (!text) {
+			vg_err("vaccine import: %s",
+			       optind + 2 == argc ? strerror(errno) : "one bundle FILE expected");
+			json_object_put(req);
+			return optind + 2 == argc ? VG_EXIT_FAIL : VG_EXIT_USAGE;
+		}
+		json_object_object_add(req, "bundle", json_object_new_string(text));
+		free(text);
+	} else if ((strcmp(op, "list") && strcmp(op, "export")) || optind + 1 != argc) {
 		vg_err("vaccine: unknown subcommand or extra arguments (see vigilante vaccine "
 		       "--help)");
 		json_object_put(req);
 		return VG_EXIT_USAGE;
 	}
-	return control_call(socket_option, req, json, print_reply, NULL);
+	return control_call(socket_option, req, json && strcmp(op, "export"), print_reply,
+			    (void *)out);
 }

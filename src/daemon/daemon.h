@@ -39,7 +39,7 @@ enum loop_tag {
 #define MAX_PROGRAMS 16
 
 #define MAX_QUARANTINES 64
-#define MAX_VACCINES	1024
+#define MAX_VACCINES	16384
 
 /* A vaccine of the kind "exec by content" (see vaccine.c). */
 struct vaccine {
@@ -95,8 +95,8 @@ struct daemon {
 	struct vg_yara *yara; /* loaded at the first quarantine */
 	struct quarantine quarantines[MAX_QUARANTINES];
 	int quarantine_count;
-	struct vaccine vaccines[MAX_VACCINES]; /* in force */
-	int vaccine_count;
+	struct vaccine *vaccines; /* in force; grows up to MAX_VACCINES */
+	int vaccine_count, vaccine_cap;
 	uint32_t vaccine_last_id;
 	int gate_report_fd;
 	bool exec_gate_armed; /* exec marks in place: some process is flagged */

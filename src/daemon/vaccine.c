@@ -38,13 +38,37 @@ static uint64_t to_boot(const struct daemon *d, uint64_t real_ns)
 }
 
 /* The gate's copy of the vaccines in force. */
+/* Room for one more vaccine; false when full or out of memory. */
+static bool reserve_one(struct daemon *d)
+{
+	struct vaccine *grown;
+	int cap;
+
+	if (d->vaccine_count < d->vaccine_cap)
+		return true;
+	if (d->vaccine_cap >= MAX_VACCINES)
+		return false;
+	cap = d->vaccine_cap ? 2 * d->vaccine_cap : 64;
+	grown = realloc(d->vaccines, (size_t)cap * sizeof(*grown));
+	if (!grown)
+		return false;
+	d->vaccines = grown;
+	d->vaccine_cap = cap;
+	return true;
+}
+
 void vaccine_push(struct daemon *d)
 {
-	struct vg_gate_vaccine list[MAX_VACCINES];
+	struct vg_gate_vaccine *list;
 	size_t n = 0;
 
 	if (!d->gate)
 		return;
+	list = malloc(((size_t)d->vaccine_count + 1) * sizeof(*list));
+	if (!list) {
+		vg_err("vaccines: out of memory updating the gate");
+		return;
+	}
 	for (int i = 0; i < d->vaccine_count; i++) {
 		memcpy(list[n].sha256, d->vaccines[i].sha256, VG_SHA256_LEN);
 		list[n].id = d->vaccines[i].id;
@@ -52,6 +76,7 @@ void vaccine_push(struct daemon *d)
 		n++;
 	}
 	gate_set_vaccines(d->gate, list, n, d->policy.vaccination.mode);
+	free(list);
 	precog_update_exec_gate(d);
 }
 
@@ -100,8 +125,9 @@ int vaccine_add(struct daemon *d, const unsigned char sha256[VG_SHA256_LEN], con
 			json_object_put(evidence);
 			return 0;
 		}
-	if (d->vaccine_count == MAX_VACCINES) {
-		snprintf(err, errlen, "vaccine: %d vaccines in force already", MAX_VACCINES);
+	if (!reserve_one(d)) {
+		snprintf(err, errlen, "vaccine: no room for more than %d vaccines in force",
+			 d->vaccine_count);
 		json_object_put(evidence);
 		return -1;
 	}
@@ -238,7 +264,7 @@ static int replay_one(const struct wal_record *rec, void *ctx)
 		for (int i = 0; i < d->vaccine_count; i++)
 			if (d->vaccines[i].id == (uint32_t)json_object_get_int64(v))
 				d->vaccines[i] = d->vaccines[--d->vaccine_count];
-	} else if (!strcmp(op, "add") && d->vaccine_count < MAX_VACCINES &&
+	} else if (!strcmp(op, "add") && reserve_one(d) &&
 		   json_object_object_get_ex(obj, "sha256", &v) &&
 		   strlen(hex = json_object_get_string(v)) == 2 * VG_SHA256_LEN) {
 		vac = &d->vaccines[d->vaccine_count];

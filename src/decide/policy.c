@@ -112,6 +112,8 @@ void policy_free(struct vg_policy *policy)
 	free(policy->precognition.profiles);
 	free(policy->quarantine.dir);
 	free(policy->quarantine.rules);
+	free(policy->vaccination.signing_key);
+	free_path_list(&policy->vaccination.trusted_keys);
 	free_path_list(&policy->exec_from_writable.paths);
 	free_path_list(&policy->precognition.protected_paths);
 	free_path_list(&policy->precognition.exec_gate);
@@ -1119,11 +1121,20 @@ static int load_quarantine(struct loader *ld, const struct field *section, struc
 	return 0;
 }
 
-enum { VACCINATION_MODE, VACCINATION_THRESHOLD, VACCINATION_TTL, VACCINATION_KEYS };
+enum {
+	VACCINATION_MODE,
+	VACCINATION_THRESHOLD,
+	VACCINATION_TTL,
+	VACCINATION_SIGNING_KEY,
+	VACCINATION_TRUSTED_KEYS,
+	VACCINATION_KEYS
+};
 static const char *const vaccination_keys[] = {
     [VACCINATION_MODE] = "mode",
     [VACCINATION_THRESHOLD] = "threshold",
     [VACCINATION_TTL] = "ttl",
+    [VACCINATION_SIGNING_KEY] = "signing_key",
+    [VACCINATION_TRUSTED_KEYS] = "trusted_keys",
 };
 
 static int load_vaccination(struct loader *ld, const struct field *section,
@@ -1138,7 +1149,9 @@ static int load_vaccination(struct loader *ld, const struct field *section,
 	    parse_mode(ld, &f[VACCINATION_MODE], &policy->vaccination.mode) ||
 	    parse_u32(ld, &f[VACCINATION_THRESHOLD], 1, SCORE_MAX,
 		      &policy->vaccination.threshold) ||
-	    parse_duration(ld, &f[VACCINATION_TTL], &policy->vaccination.ttl_seconds))
+	    parse_duration(ld, &f[VACCINATION_TTL], &policy->vaccination.ttl_seconds) ||
+	    parse_path_field(ld, &f[VACCINATION_SIGNING_KEY], &policy->vaccination.signing_key) ||
+	    parse_path_list(ld, &f[VACCINATION_TRUSTED_KEYS], &policy->vaccination.trusted_keys))
 		return -1;
 	return 0;
 }
@@ -1278,6 +1291,8 @@ static int set_defaults(struct vg_policy *policy)
 	if (copy_string(&policy->wal.dir, "/var/lib/vigilante/wal") ||
 	    copy_string(&policy->control.socket, "/run/vigilante/control.sock") ||
 	    copy_string(&policy->quarantine.dir, "/var/lib/vigilante/quarantine") ||
+	    copy_string(&policy->vaccination.signing_key,
+			"/var/lib/vigilante/vaccine-signing.pem") ||
 	    copy_path_list(&policy->exec_from_writable.paths, default_writable_paths,
 			   ARRAY_SIZE(default_writable_paths)) ||
 	    copy_path_list(&policy->precognition.protected_paths, default_protected_paths,

@@ -98,6 +98,8 @@ struct vg_policy {
 		enum vg_mode mode;
 		uint32_t threshold;
 		uint64_t ttl_seconds;
+		char *signing_key; /* Ed25519 key that signs exports; made if missing */
+		struct vg_path_list trusted_keys; /* public keys (PEM) whose bundles import */
 	} vaccination;
 
 	struct {

@@ -245,6 +245,8 @@ static void write_capabilities(struct writer *w, const struct vg_policy *policy)
 	key_mode(w, policy->vaccination.mode);
 	key_number(w, "threshold", policy->vaccination.threshold);
 	key_duration(w, "ttl", policy->vaccination.ttl_seconds);
+	key_path(w, "signing_key", policy->vaccination.signing_key);
+	key_path_list(w, "trusted_keys", &policy->vaccination.trusted_keys);
 	mapping_end(w);
 
 	mapping_start(w, "honeypot");

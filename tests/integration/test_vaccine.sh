@@ -10,10 +10,14 @@ mount_test_tmpfs "$WORK/mnt"
 cp "$HELPERS/precog_probe" "$WORK/mnt/bad"
 cp /bin/true "$WORK/mnt/true"
 cp /bin/echo "$WORK/mnt/short-lived"
+openssl genpkey -algorithm ed25519 -out "$WORK/sign.pem" 2>/dev/null || fail "openssl genpkey"
+openssl pkey -in "$WORK/sign.pem" -pubout -out "$WORK/sign.pub" 2>/dev/null || fail "openssl pkey"
 EXEC_GATE="[$WORK/mnt]" write_policy "$WORK/policy.yaml" "vaccination:
   mode: enforce
   threshold: 900
-  ttl: 1h"
+  ttl: 1h
+  signing_key: $WORK/sign.pem
+  trusted_keys: [$WORK/sign.pub]"
 start_daemon "$WORK/policy.yaml"
 
 runs() { in_cgroup "$1" > /dev/null 2>&1; echo $?; } # exit status of an exec attempt
@@ -48,10 +52,24 @@ cp "$WORK/mnt/bad" "$WORK/mnt/after-restart"
 start_daemon "$WORK/policy.yaml"
 [ "$(runs "$WORK/mnt/after-restart")" -eq 126 ] || fail "the vaccine was not enforced after a restart"
 
-# revoke lifts it, durably.
+# revoke lifts it, durably; a signed export brings it back on import.
+"$VIGILANTE" vaccine export --out "$WORK/bundle.json" || fail "export failed"
 vid=$("$VIGILANTE" vaccine list --json | jq -r '.vaccines[0].id')
 "$VIGILANTE" vaccine revoke "$vid" || fail "revoke failed"
 [ "$(runs "$WORK/mnt/renamed")" -eq 0 ] || fail "a revoked vaccine still applies"
+# Tampered, unsigned and foreign-key bundles are refused whole.
+jq -c '.payload |= sub("sha256"; "sha257")' "$WORK/bundle.json" > "$WORK/altered.json"
+jq -c 'del(.signature)' "$WORK/bundle.json" > "$WORK/unsigned.json"
+jq -c '.key = "'"$(openssl rand -base64 32)"'"' "$WORK/bundle.json" > "$WORK/foreign.json"
+for bad in altered:altered unsigned:unsigned foreign:"not trusted"; do
+	rc=0
+	"$VIGILANTE" vaccine import "$WORK/${bad%%:*}.json" 2> "$WORK/import.err" || rc=$?
+	[ "$rc" -eq 1 ] && grep -q "${bad#*:}" "$WORK/import.err" || fail "the ${bad%%:*} bundle: exit $rc, $(cat "$WORK/import.err")"
+done
+[ "$("$VIGILANTE" vaccine list --json | jq '.vaccines | length')" -eq 0 ] || fail "a refused bundle left vaccines"
+[ "$("$VIGILANTE" vaccine import "$WORK/bundle.json")" = "1 imported" ] || fail "the signed bundle did not import"
+[ "$(runs "$WORK/mnt/renamed")" -eq 126 ] || fail "the imported vaccine is not enforced"
+note "export/import round trip ok; altered, unsigned and foreign-key bundles refused"
 stop_daemon || fail "vigilanted did not stop cleanly"
 "$VIGILANTE" wal dump --json "$WORK/wal" > "$WORK/dump.jsonl"
 has_event '.payload.type=="vaccine" and .payload.op=="revoke"' "$WORK/dump.jsonl" || fail "the revocation is not in the log"
