@@ -247,12 +247,8 @@ int cmd_learn(int argc, char **argv)
 		case 'm':
 			model = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return VG_EXIT_OK;
 		default:
-			usage(stderr);
-			return VG_EXIT_USAGE;
+			return cli_help_or_usage(opt, usage);
 		}
 	}
 	if (!out || optind != argc) {

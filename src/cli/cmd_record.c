@@ -192,12 +192,8 @@ int cmd_record(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return VG_EXIT_OK;
 		default:
-			usage(stderr);
-			return VG_EXIT_USAGE;
+			return cli_help_or_usage(opt, usage);
 		}
 	}
 	if (!out || optind >= argc) {

@@ -156,12 +156,8 @@ int cmd_vaccine(int argc, char **argv)
 		case 's':
 			socket_option = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return VG_EXIT_OK;
 		default:
-			usage(stderr);
-			return VG_EXIT_USAGE;
+			return cli_help_or_usage(opt, usage);
 		}
 	}
 	if (optind >= argc) {

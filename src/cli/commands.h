@@ -4,6 +4,8 @@
 #ifndef VG_CLI_COMMANDS_H
 #define VG_CLI_COMMANDS_H
 
+#include <stdio.h>
+
 enum vg_exit {
 	VG_EXIT_OK = 0,		/* done; for checks: everything is valid */
 	VG_EXIT_FAIL = 1,	/* the operation failed or found a problem */
@@ -11,6 +13,11 @@ enum vg_exit {
 	VG_EXIT_NO_DAEMON = 3,	/* the control socket could not be reached */
 	VG_EXIT_PERMISSION = 4, /* the daemon refused: not root nor in the control group */
 };
+
+/* The end of every command's getopt switch: --help prints the usage on
+ * stdout and returns VG_EXIT_OK; anything else unknown prints it on stderr
+ * and returns VG_EXIT_USAGE. */
+int cli_help_or_usage(int opt, void (*usage)(FILE *out));
 
 int cmd_status(int argc, char **argv);
 int cmd_events(int argc, char **argv);

@@ -46,6 +46,12 @@ static void usage(FILE *out)
 		     "(default /run/vigilante/control.sock).\n");
 }
 
+int cli_help_or_usage(int opt, void (*command_usage)(FILE *out))
+{
+	command_usage(opt == 'h' ? stdout : stderr);
+	return opt == 'h' ? VG_EXIT_OK : VG_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	vg_log_init("vigilante", VG_LOG_INFO);

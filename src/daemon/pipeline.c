@@ -80,6 +80,17 @@ static void alert_exec_from_writable(struct daemon *d, const struct vg_exec_even
 	pipeline_publish(d, alert, WAL_ALERT, VG_SINK_ALERT);
 }
 
+/* What a threshold crossing sets going in the daemon: the exec gate for a
+ * flagged process, a quarantine, a vaccine. */
+static void act_on_crossing(struct daemon *d, const struct vg_score_event *ev)
+{
+	precog_on_flagged(d);
+	if (ev->level == VG_QUARANTINED)
+		quarantine_on_crossing(d, ev);
+	else if (ev->level == VG_VACCINATED)
+		vaccine_on_crossing(d, ev);
+}
+
 int pipeline_on_event(void *ctx, const void *data, size_t size)
 {
 	struct daemon *d = ctx;
@@ -92,26 +103,14 @@ int pipeline_on_event(void *ctx, const void *data, size_t size)
 		return 0;
 	}
 	d->events_total++;
-	if (hdr->type == VG_EVENT_SCORE)
-		precog_on_flagged(d);
-	if (hdr->type == VG_EVENT_SCORE &&
-	    ((const struct vg_score_event *)data)->level == VG_QUARANTINED) {
-		pipeline_publish(d, event_to_json(data, d->procs, d->boot_to_real_ns), WAL_DECISION,
-				 VG_SINK_ALERT);
-		quarantine_on_crossing(d, data);
-		return 0;
-	}
-	if (hdr->type == VG_EVENT_SCORE &&
-	    ((const struct vg_score_event *)data)->level == VG_VACCINATED) {
-		pipeline_publish(d, event_to_json(data, d->procs, d->boot_to_real_ns), WAL_DECISION,
-				 VG_SINK_ALERT);
-		vaccine_on_crossing(d, data);
-		return 0;
-	}
 	if (hdr->type == VG_EVENT_SCORE || hdr->type == VG_EVENT_CONNECT) {
-		/* Precognition: a threshold crossed, or a flagged process's connect. */
+		/* Precognition: a threshold crossed, or a flagged process's connect.
+		 * The record comes first: the actions below write records of their
+		 * own that follow from it. */
 		pipeline_publish(d, event_to_json(data, d->procs, d->boot_to_real_ns), WAL_DECISION,
 				 VG_SINK_ALERT);
+		if (hdr->type == VG_EVENT_SCORE)
+			act_on_crossing(d, data);
 		return 0;
 	}
 	proctable_apply_event(d->procs, data);
