@@ -58,6 +58,24 @@ static const char *const default_protected_paths[] = {
 
 static const char *const default_exec_gate[] = {"/"};
 
+static const char *const decoy_kind_names[] = {
+    [VG_DECOY_SHADOW] = "shadow",
+    [VG_DECOY_SSH_KEY] = "ssh_key",
+    [VG_DECOY_AWS_CREDENTIALS] = "aws_credentials",
+    [VG_DECOY_GIT_CREDENTIALS] = "git_credentials",
+};
+
+static const char *const service_kind_names[] = {
+    [VG_SERVICE_SSH] = "ssh",
+    [VG_SERVICE_REDIS] = "redis",
+};
+
+/* Decoys served by default: the secrets an intruder goes for first. */
+static const char *const default_shadow_decoys[] = {"/etc/shadow"};
+static const char *const default_ssh_key_decoys[] = {"/root/.ssh/id_ed25519", "/root/.ssh/id_rsa"};
+static const char *const default_aws_decoys[] = {"/root/.aws/credentials"};
+static const char *const default_git_decoys[] = {"/root/.git-credentials"};
+
 struct loader {
 	const char *name; /* file name that prefixes every message */
 	const char *text;
@@ -83,6 +101,16 @@ const char *policy_mode_name(enum vg_mode mode)
 	if ((size_t)mode < ARRAY_SIZE(mode_names))
 		return mode_names[mode];
 	return "unknown";
+}
+
+const char *policy_decoy_kind_name(enum vg_decoy_kind kind)
+{
+	return kind < VG_DECOY_KINDS ? decoy_kind_names[kind] : "?";
+}
+
+const char *policy_service_kind_name(enum vg_service_kind kind)
+{
+	return kind < VG_SERVICE_KINDS ? service_kind_names[kind] : "?";
 }
 
 const char *policy_scope_name(enum vg_scope_kind kind)
@@ -117,6 +145,11 @@ void policy_free(struct vg_policy *policy)
 	free_path_list(&policy->exec_from_writable.paths);
 	free_path_list(&policy->precognition.protected_paths);
 	free_path_list(&policy->precognition.exec_gate);
+	free(policy->honeypot.decoy_dir);
+	for (unsigned k = 0; k < VG_DECOY_KINDS; k++) {
+		free_path_list(&policy->honeypot.decoys[k]);
+		free_path_list(&policy->honeypot.honeytokens[k]);
+	}
 	memset(policy, 0, sizeof(*policy));
 }
 
@@ -1156,12 +1189,153 @@ static int load_vaccination(struct loader *ld, const struct field *section,
 	return 0;
 }
 
+/* "ssh: [2222]": TCP ports, 1..65535, each once. A list given replaces the
+ * default. */
+static int parse_port_list(struct loader *ld, const struct field *f, struct vg_port_list *out)
+{
+	struct vg_port_list list = {0};
+	const yaml_node_item_t *item;
+
+	if (!f->value)
+		return 0;
+	if (f->value->type != YAML_SEQUENCE_NODE)
+		return expect(ld, f->name, f->value, "a list of TCP ports (1..65535)");
+	for (item = f->value->data.sequence.items.start; item < f->value->data.sequence.items.top;
+	     item++) {
+		const yaml_node_t *node = yaml_document_get_node(ld->doc, *item);
+		uint64_t port;
+
+		if (list.count == VG_POLICY_MAX_PORTS)
+			return fail_at(ld, node->start_mark,
+				       "%s: too many ports: at most %d are allowed", f->name,
+				       VG_POLICY_MAX_PORTS);
+		if (parse_integer(ld, f->name, node, 1, 65535, &port))
+			return -1;
+		for (unsigned i = 0; i < list.count; i++)
+			if (list.ports[i] == port)
+				return fail_at(ld, node->start_mark,
+					       "%s: port %" PRIu64 " is listed twice", f->name,
+					       port);
+		list.ports[list.count++] = (uint16_t)port;
+	}
+	*out = list;
+	return 0;
+}
+
+/* decoys: and honeytokens: map a decoy kind to the paths it stands for. */
+static int load_decoy_paths(struct loader *ld, const struct field *section,
+			    struct vg_path_list lists[VG_DECOY_KINDS])
+{
+	struct field f[VG_DECOY_KINDS];
+
+	if (!section->value)
+		return 0;
+	if (read_section(ld, section->value, section->name, decoy_kind_names, VG_DECOY_KINDS, f))
+		return -1;
+	for (unsigned k = 0; k < VG_DECOY_KINDS; k++)
+		if (parse_path_list(ld, &f[k], &lists[k]))
+			return -1;
+	return 0;
+}
+
+/* A path may stand for one decoy only, and may not be both a decoy and a
+ * honeytoken: a honeytoken is planted on disk, a decoy replaces a real file. */
+static int check_decoy_paths_unique(struct loader *ld, const struct vg_policy *policy,
+				    const struct field *decoys, const struct field *tokens)
+{
+	const struct vg_path_list *all[2 * VG_DECOY_KINDS];
+
+	for (unsigned k = 0; k < VG_DECOY_KINDS; k++) {
+		all[k] = &policy->honeypot.decoys[k];
+		all[VG_DECOY_KINDS + k] = &policy->honeypot.honeytokens[k];
+	}
+	for (unsigned a = 0; a < ARRAY_SIZE(all); a++)
+		for (unsigned i = 0; i < all[a]->count; i++)
+			for (unsigned b = a + 1; b < ARRAY_SIZE(all); b++)
+				for (unsigned j = 0; j < all[b]->count; j++) {
+					const struct field *blame =
+					    b >= VG_DECOY_KINDS ? tokens : decoys;
+					struct shown shown;
+
+					if (strcmp(all[a]->paths[i], all[b]->paths[j]))
+						continue;
+					shown = show_text("", all[b]->paths[j],
+							  strlen(all[b]->paths[j]));
+					return fail_at(ld,
+						       (blame->value ? blame : decoys)
+							   ->value->start_mark,
+						       "honeypot: %s is listed twice (a path stands "
+						       "for one decoy or honeytoken only)",
+						       shown.text);
+				}
+	return 0;
+}
+
+enum {
+	HONEYPOT_MODE,
+	HONEYPOT_DECOY_DIR,
+	HONEYPOT_DECOYS,
+	HONEYPOT_HONEYTOKENS,
+	HONEYPOT_SERVICES,
+	HONEYPOT_KEYS
+};
+static const char *const honeypot_keys[] = {
+    [HONEYPOT_MODE] = "mode",
+    [HONEYPOT_DECOY_DIR] = "decoy_dir",
+    [HONEYPOT_DECOYS] = "decoys",
+    [HONEYPOT_HONEYTOKENS] = "honeytokens",
+    [HONEYPOT_SERVICES] = "services",
+};
+
+static int load_services(struct loader *ld, const struct field *section,
+			 struct vg_port_list lists[VG_SERVICE_KINDS])
+{
+	struct field f[VG_SERVICE_KINDS];
+
+	if (!section->value)
+		return 0;
+	if (read_section(ld, section->value, section->name, service_kind_names,
+			 VG_SERVICE_KINDS, f))
+		return -1;
+	for (unsigned k = 0; k < VG_SERVICE_KINDS; k++)
+		if (parse_port_list(ld, &f[k], &lists[k]))
+			return -1;
+	for (unsigned a = 0; a < VG_SERVICE_KINDS; a++)
+		for (unsigned b = a + 1; b < VG_SERVICE_KINDS; b++)
+			for (unsigned i = 0; i < lists[a].count; i++)
+				for (unsigned j = 0; j < lists[b].count; j++)
+					if (lists[a].ports[i] == lists[b].ports[j])
+						return fail_at(ld, f[b].value->start_mark,
+							       "%s: port %u is already a %s "
+							       "service",
+							       f[b].name, lists[b].ports[j],
+							       service_kind_names[a]);
+	return 0;
+}
+
+static int load_honeypot(struct loader *ld, const struct field *section, struct vg_policy *policy)
+{
+	struct field f[HONEYPOT_KEYS];
+
+	if (!section->value)
+		return 0;
+	if (read_section(ld, section->value, section->name, honeypot_keys, HONEYPOT_KEYS, f) ||
+	    parse_mode(ld, &f[HONEYPOT_MODE], &policy->honeypot.mode) ||
+	    parse_path_field(ld, &f[HONEYPOT_DECOY_DIR], &policy->honeypot.decoy_dir) ||
+	    load_decoy_paths(ld, &f[HONEYPOT_DECOYS], policy->honeypot.decoys) ||
+	    load_decoy_paths(ld, &f[HONEYPOT_HONEYTOKENS], policy->honeypot.honeytokens) ||
+	    load_services(ld, &f[HONEYPOT_SERVICES], policy->honeypot.services) ||
+	    check_decoy_paths_unique(ld, policy, &f[HONEYPOT_DECOYS], &f[HONEYPOT_HONEYTOKENS]))
+		return -1;
+	return 0;
+}
+
 enum { MODE_ONLY_MODE, MODE_ONLY_KEYS };
 static const char *const mode_only_keys[] = {
     [MODE_ONLY_MODE] = "mode",
 };
 
-/* honeypot and cloning: sections whose only key is `mode`. */
+/* cloning: a section whose only key is `mode`. */
 static int load_mode_only(struct loader *ld, const struct field *section, enum vg_mode *mode)
 {
 	struct field f[MODE_ONLY_KEYS];
@@ -1237,7 +1411,7 @@ static int load_root(struct loader *ld, struct vg_policy *policy)
 	    load_precognition(ld, &f[TOP_PRECOGNITION], policy) ||
 	    load_quarantine(ld, &f[TOP_QUARANTINE], policy) ||
 	    load_vaccination(ld, &f[TOP_VACCINATION], policy) ||
-	    load_mode_only(ld, &f[TOP_HONEYPOT], &policy->honeypot.mode) ||
+	    load_honeypot(ld, &f[TOP_HONEYPOT], policy) ||
 	    load_mode_only(ld, &f[TOP_CLONING], &policy->cloning.mode))
 		return -1;
 	return 0;
@@ -1287,10 +1461,21 @@ static int set_defaults(struct vg_policy *policy)
 	policy->vaccination.threshold = 950;
 	policy->vaccination.ttl_seconds = 24 * 3600;
 	policy->honeypot.mode = VG_MODE_OFF;
+	policy->honeypot.services[VG_SERVICE_SSH] = (struct vg_port_list){1, {2222}};
+	policy->honeypot.services[VG_SERVICE_REDIS] = (struct vg_port_list){1, {6380}};
 	policy->cloning.mode = VG_MODE_OFF;
 	if (copy_string(&policy->wal.dir, "/var/lib/vigilante/wal") ||
 	    copy_string(&policy->control.socket, "/run/vigilante/control.sock") ||
 	    copy_string(&policy->quarantine.dir, "/var/lib/vigilante/quarantine") ||
+	    copy_string(&policy->honeypot.decoy_dir, "/var/lib/vigilante/decoys") ||
+	    copy_path_list(&policy->honeypot.decoys[VG_DECOY_SHADOW], default_shadow_decoys,
+			   ARRAY_SIZE(default_shadow_decoys)) ||
+	    copy_path_list(&policy->honeypot.decoys[VG_DECOY_SSH_KEY], default_ssh_key_decoys,
+			   ARRAY_SIZE(default_ssh_key_decoys)) ||
+	    copy_path_list(&policy->honeypot.decoys[VG_DECOY_AWS_CREDENTIALS], default_aws_decoys,
+			   ARRAY_SIZE(default_aws_decoys)) ||
+	    copy_path_list(&policy->honeypot.decoys[VG_DECOY_GIT_CREDENTIALS], default_git_decoys,
+			   ARRAY_SIZE(default_git_decoys)) ||
 	    copy_string(&policy->vaccination.signing_key,
 			"/var/lib/vigilante/vaccine-signing.pem") ||
 	    copy_path_list(&policy->exec_from_writable.paths, default_writable_paths,

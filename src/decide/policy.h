@@ -37,6 +37,25 @@ struct vg_path_list {
 	char *paths[VG_POLICY_MAX_PATHS]; /* absolute, normalised (no trailing '/') */
 };
 
+/* What a decoy or honeytoken imitates. */
+enum vg_decoy_kind {
+	VG_DECOY_SHADOW = 0,	  /* /etc/shadow: real user names, weak host-specific hashes */
+	VG_DECOY_SSH_KEY,	  /* an OpenSSH private key */
+	VG_DECOY_AWS_CREDENTIALS, /* ~/.aws/credentials */
+	VG_DECOY_GIT_CREDENTIALS, /* ~/.git-credentials */
+	VG_DECOY_KINDS
+};
+
+/* What a decoy TCP service pretends to be. */
+enum vg_service_kind { VG_SERVICE_SSH = 0, VG_SERVICE_REDIS, VG_SERVICE_KINDS };
+
+#define VG_POLICY_MAX_PORTS 16
+
+struct vg_port_list {
+	unsigned count;
+	uint16_t ports[VG_POLICY_MAX_PORTS];
+};
+
 struct vg_policy {
 	char *source; /* file path, or "<embedded default>" */
 
@@ -103,7 +122,14 @@ struct vg_policy {
 	} vaccination;
 
 	struct {
-		enum vg_mode mode;
+		enum vg_mode mode; /* monitor: decoys are logged, the real file is served */
+		char *decoy_dir;   /* generated decoys and their ledger */
+		/* Paths a flagged supervised process is served a decoy for, by kind. */
+		struct vg_path_list decoys[VG_DECOY_KINDS];
+		/* Canary files planted (if missing) and watched, by kind. */
+		struct vg_path_list honeytokens[VG_DECOY_KINDS];
+		/* Loopback TCP ports with a decoy service, by kind. */
+		struct vg_port_list services[VG_SERVICE_KINDS];
 	} honeypot;
 
 	struct {
@@ -129,6 +155,8 @@ int policy_write_yaml(const struct vg_policy *policy, FILE *out, struct vg_polic
 
 const char *policy_mode_name(enum vg_mode mode);
 const char *policy_scope_name(enum vg_scope_kind kind);
+const char *policy_decoy_kind_name(enum vg_decoy_kind kind);
+const char *policy_service_kind_name(enum vg_service_kind kind);
 const char *policy_quarantine_action_name(enum vg_quarantine_action action);
 
 /* The embedded default policy's text. */

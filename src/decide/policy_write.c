@@ -129,12 +129,18 @@ static void key_bool(struct writer *w, const char *key, bool value)
 	key_plain(w, key, value ? "true" : "false");
 }
 
-static void key_number(struct writer *w, const char *key, uint64_t value)
+static void number(struct writer *w, uint64_t value)
 {
 	char text[24];
 
 	snprintf(text, sizeof(text), "%" PRIu64, value);
-	key_plain(w, key, text);
+	plain(w, text);
+}
+
+static void key_number(struct writer *w, const char *key, uint64_t value)
+{
+	plain(w, key);
+	number(w, value);
 }
 
 static void key_mode(struct writer *w, enum vg_mode mode)
@@ -251,6 +257,23 @@ static void write_capabilities(struct writer *w, const struct vg_policy *policy)
 
 	mapping_start(w, "honeypot");
 	key_mode(w, policy->honeypot.mode);
+	key_path(w, "decoy_dir", policy->honeypot.decoy_dir);
+	mapping_start(w, "decoys");
+	for (unsigned k = 0; k < VG_DECOY_KINDS; k++)
+		key_path_list(w, policy_decoy_kind_name(k), &policy->honeypot.decoys[k]);
+	mapping_end(w);
+	mapping_start(w, "honeytokens");
+	for (unsigned k = 0; k < VG_DECOY_KINDS; k++)
+		key_path_list(w, policy_decoy_kind_name(k), &policy->honeypot.honeytokens[k]);
+	mapping_end(w);
+	mapping_start(w, "services");
+	for (unsigned k = 0; k < VG_SERVICE_KINDS; k++) {
+		sequence_start(w, policy_service_kind_name(k));
+		for (unsigned i = 0; i < policy->honeypot.services[k].count; i++)
+			number(w, policy->honeypot.services[k].ports[i]);
+		sequence_end(w);
+	}
+	mapping_end(w);
 	mapping_end(w);
 
 	mapping_start(w, "cloning");
