@@ -30,5 +30,7 @@ int cmd_record(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 int cmd_vaccine(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_flag(int argc, char **argv);
 
 #endif

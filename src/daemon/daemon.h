@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "act/gate.h"
+#include "act/supervise.h"
 #include "act/snapshot.h"
 #include "act/yara_scan.h"
 #include "decide/policy.h"
@@ -33,7 +34,9 @@ enum loop_tag {
 	TAG_TICK,
 	TAG_CONTROL,
 	TAG_GATE,
-	TAG_STATS
+	TAG_STATS,
+	TAG_SUPERVISE,
+	TAG_HONEYPOT /* honeytokens' fanotify fd, decoy services' sockets: see honeypot.c */
 };
 
 #define MAX_PROGRAMS 16
@@ -99,6 +102,9 @@ struct daemon {
 	int vaccine_count, vaccine_cap;
 	uint32_t vaccine_last_id;
 	int gate_report_fd;
+	struct vg_supervisor *supervisor; /* answers supervised workloads' open/stat */
+	int supervise_report_fd;
+	struct vg_decoy_reads *decoy_reads; /* loaded at the first decoy served */
 	bool exec_gate_armed; /* exec marks in place: some process is flagged */
 	int64_t boot_to_real_ns;
 
@@ -173,7 +179,30 @@ void quarantine_recover(struct daemon *d);
 /* Where a snapshot went and the SHA-256 of its files, for the forensic log. */
 void snapshot_result_json(struct json_object *obj, const struct vg_snapshot_result *res);
 
+/* honeypot.c */
+/* The parent cgroup of supervised workloads: ROOT/vigilante-run. */
+const char *honeypot_run_root(void);
+int honeypot_start(struct daemon *d, char *err, size_t errlen);
+/* Prepares the decoys of p and gives them to the supervisor (start, reload). */
+int honeypot_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t errlen);
+void honeypot_on_report(struct daemon *d);
+void honeypot_on_exit(struct daemon *d, const struct vg_exit_event *ev);
+void honeypot_tick(struct daemon *d);
+void honeypot_stop(struct daemon *d);
+/* A "type":"honeypot" record about a process (start_ns 0: the live one). */
+struct json_object *honeypot_record(struct daemon *d, const char *event, pid_t tgid,
+				    uint64_t start_ns, uint64_t ts_ns);
+/* Flags a process (source: "operator", "honeytoken", "decoy_service"),
+ * as a forensic record with evidence (consumed; may be NULL). */
+int honeypot_flag(struct daemon *d, pid_t pid, const char *source, struct json_object *evidence,
+		  char *err, size_t errlen);
+/* honeypot_requests.c: {"cmd":"supervise",...} and {"cmd":"flag",...} */
+void request_supervise(struct daemon *d, struct control_client *c, struct json_object *req);
+void request_flag(struct daemon *d, struct control_client *c, struct json_object *req);
+
 /* main.c */
+/* Adds fd to the event loop under tag. 0 or -1 (errno). */
+int daemon_add_fd(struct daemon *d, int fd, enum loop_tag tag);
 /* Loads the policy again; on error keeps the one in force. 0 or -1. */
 int daemon_reload(struct daemon *d, char *err, size_t errlen);
 

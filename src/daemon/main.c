@@ -230,7 +230,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 		policy_free(&fresh);
 		goto refused;
 	}
-	if (precog_apply(d, &fresh, err, errlen)) {
+	if (honeypot_apply(d, &fresh, err, errlen) || precog_apply(d, &fresh, err, errlen)) {
 		sinks_close(&sinks);
 		policy_free(&fresh);
 		goto refused;
@@ -265,7 +265,7 @@ static int open_sensor(struct daemon *d, char *err, size_t errlen)
 	return sensor_open(&opts, pipeline_on_event, d, &d->sensor, err, errlen);
 }
 
-static int add_fd(struct daemon *d, int fd, enum loop_tag tag)
+int daemon_add_fd(struct daemon *d, int fd, enum loop_tag tag)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag};
 
@@ -299,8 +299,8 @@ static int setup_loop(struct daemon *d, char *err, size_t errlen)
 	    (d->tick_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0 ||
 	    (d->stats_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0 ||
 	    arm_timer(d->tick_timer_fd, 1000000000, 1000000000) ||
-	    add_fd(d, d->signal_fd, TAG_SIGNAL) || add_fd(d, d->commit_timer_fd, TAG_COMMIT) ||
-	    add_fd(d, d->tick_timer_fd, TAG_TICK) || add_fd(d, d->stats_timer_fd, TAG_STATS)) {
+	    daemon_add_fd(d, d->signal_fd, TAG_SIGNAL) || daemon_add_fd(d, d->commit_timer_fd, TAG_COMMIT) ||
+	    daemon_add_fd(d, d->tick_timer_fd, TAG_TICK) || daemon_add_fd(d, d->stats_timer_fd, TAG_STATS)) {
 		snprintf(err, errlen, "setting up the event loop: %s", strerror(errno));
 		return -1;
 	}
@@ -362,6 +362,7 @@ static void on_tick(struct daemon *d)
 	proctable_expire(d->procs, now_boot_ns(), EXPIRE_EXITED_NS);
 	vaccine_expire(d, now_boot_ns() + (uint64_t)d->boot_to_real_ns);
 	precog_tick(d);
+	honeypot_tick(d);
 }
 
 static int run_loop(struct daemon *d)
@@ -405,6 +406,9 @@ static int run_loop(struct daemon *d)
 				drain(d->stats_timer_fd);
 				request_stats_sampled(d);
 				break;
+			case TAG_SUPERVISE:
+				honeypot_on_report(d);
+				break;
 			default:
 				control_on_ready(d, events[i].data.ptr, events[i].events);
 			}
@@ -423,6 +427,7 @@ static void shutdown_daemon(struct daemon *d, const char *reason)
 	struct json_object *obj;
 
 	sd_notify(0, "STOPPING=1");
+	honeypot_stop(d);
 	precog_stop(d);
 	if (d->sensor) {
 		sensor_consume(d->sensor);
@@ -475,9 +480,10 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	proctable_seed(d->procs);
-	if (open_sensor(d, err, errlen) || add_fd(d, sensor_epoll_fd(d->sensor), TAG_SENSOR) ||
-	    precog_start(d, err, errlen) || control_open(d, err, errlen) ||
-	    add_fd(d, d->control_fd, TAG_CONTROL))
+	if (open_sensor(d, err, errlen) || daemon_add_fd(d, sensor_epoll_fd(d->sensor), TAG_SENSOR) ||
+	    precog_start(d, err, errlen) || honeypot_start(d, err, errlen) ||
+	    control_open(d, err, errlen) ||
+	    daemon_add_fd(d, d->control_fd, TAG_CONTROL))
 		return -1;
 	quarantine_recover(d);
 	vg_info("watching (%s scope, policy %s)", policy_scope_name(d->policy.scope.kind),
@@ -503,6 +509,7 @@ int main(int argc, char **argv)
 	    .control_fd = -1,
 	    .lock_fd = -1,
 	    .gate_report_fd = -1,
+	    .supervise_report_fd = -1,
 	    .stats_timer_fd = -1,
 	};
 	enum vg_log_level level = VG_LOG_INFO;

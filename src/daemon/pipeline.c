@@ -125,6 +125,8 @@ int pipeline_on_event(void *ctx, const void *data, size_t size)
 			alert_exec_from_writable(d, ev, dir);
 		precog_on_exec(d, ev);
 	}
+	if (hdr->type == VG_EVENT_EXIT)
+		honeypot_on_exit(d, data);
 	return 0;
 }
 

@@ -360,6 +360,10 @@ void request_handle(struct daemon *d, struct control_client *c, const char *line
 		request_quarantine(d, c, req);
 	} else if (!strcmp(name, "vaccine")) {
 		request_vaccine(d, c, req);
+	} else if (!strcmp(name, "supervise")) {
+		request_supervise(d, c, req);
+	} else if (!strcmp(name, "flag")) {
+		request_flag(d, c, req);
 	} else if (!strcmp(name, "note") || !strcmp(name, "reload")) {
 		if (!c->may_change)
 			reply_error(d, c, "permission denied: needs root or the control group");
@@ -370,7 +374,8 @@ void request_handle(struct daemon *d, struct control_client *c, const char *line
 	} else {
 		reply_error(
 		    d, c,
-		    "unknown cmd (known: status, events, ps, quarantine, vaccine, note, reload)");
+		    "unknown cmd (known: status, events, ps, quarantine, vaccine, supervise, flag, "
+		    "note, reload)");
 	}
 	json_object_put(req);
 }

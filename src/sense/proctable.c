@@ -64,6 +64,14 @@ struct vg_proc *proctable_find(struct vg_proctable *t, uint32_t tgid, uint64_t s
 	return NULL;
 }
 
+struct vg_proc *proctable_find_alive(struct vg_proctable *t, uint32_t tgid)
+{
+	for (struct vg_proc *p = t->buckets[tgid & (BUCKETS - 1)]; p; p = p->next)
+		if (p->tgid == tgid && p->exit_ns == 0)
+			return p;
+	return NULL;
+}
+
 struct vg_proc *proctable_upsert(struct vg_proctable *t, uint32_t tgid, uint64_t start_ns)
 {
 	struct vg_proc *p = proctable_find(t, tgid, start_ns);

@@ -29,6 +29,8 @@ void proctable_free(struct vg_proctable *t);
 /* Adds every process now in /proc (start times to a clock tick). */
 int proctable_seed(struct vg_proctable *t);
 struct vg_proc *proctable_find(struct vg_proctable *t, uint32_t tgid, uint64_t start_ns);
+/* The entry of the process that has tgid now (not exited), or NULL. */
+struct vg_proc *proctable_find_alive(struct vg_proctable *t, uint32_t tgid);
 /* Finds or adds the entry; NULL only when out of memory. */
 struct vg_proc *proctable_upsert(struct vg_proctable *t, uint32_t tgid, uint64_t start_ns);
 int proctable_set_exe(struct vg_proc *p, const char *exe);

@@ -69,9 +69,11 @@ struct {
 	__type(value, struct vg_vaccine_entry);
 } vaccines SEC(".maps");
 
+/* Slot 0: the policy's scope cgroup (cgroup scope). Slot 1: the parent of
+ * the supervised workloads' cgroups (`vigilante run`), always in scope. */
 struct {
 	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u32);
 } scope_cgroup SEC(".maps");
@@ -126,7 +128,8 @@ static __always_inline struct vg_task_state *scoped_state(struct task_struct *ta
 	if (scope_mode == VG_SENSOR_SCOPE_PIDTREE)
 		return bpf_task_storage_get(&task_states, task, 0, 0);
 	if (scope_mode == VG_SENSOR_SCOPE_CGROUP &&
-	    bpf_current_task_under_cgroup(&scope_cgroup, 0) != 1)
+	    bpf_current_task_under_cgroup(&scope_cgroup, 0) != 1 &&
+	    bpf_current_task_under_cgroup(&scope_cgroup, 1) != 1)
 		return 0;
 	return bpf_task_storage_get(&task_states, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 }
@@ -256,7 +259,10 @@ static __noinline void cross_threshold(struct vg_task_state *state, __u32 level,
 	struct vg_score_event *ev;
 
 	state->flags |= level;
-	if (verdict && verdict->start_ns == start_ns) {
+	/* start_ns 0: a verdict the daemon wrote (an operator's or a
+	 * honeytoken's flag), which does not know the start time this precisely. */
+	if (verdict && (verdict->start_ns == start_ns || verdict->start_ns == 0)) {
+		verdict->start_ns = start_ns;
 		verdict->flags |= level;
 		if (score > verdict->score) {
 			verdict->score = score;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -60,21 +61,30 @@ static int mark_tree_root(struct vg_sensor *s, pid_t pid, char *err, size_t errl
 	return 0;
 }
 
-static int set_scope_cgroup(struct vg_sensor *s, const char *path, char *err, size_t errlen)
+/* Slot 0 of scope_cgroup: the policy's scope; slot 1: supervised workloads. */
+static int put_scope_cgroup(struct vg_sensor *s, __u32 slot, const char *what, const char *path,
+			    char *err, size_t errlen)
 {
-	__u32 zero = 0;
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0) {
-		snprintf(err, errlen, "scope cgroup %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
 		return -1;
 	}
-	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.scope_cgroup), &zero, &fd, BPF_ANY)) {
-		snprintf(err, errlen, "scope cgroup %s: not a cgroup v2 directory? (%s)", path,
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.scope_cgroup), &slot, &fd, BPF_ANY)) {
+		snprintf(err, errlen, "%s %s: not a cgroup v2 directory? (%s)", what, path,
 			 strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+static uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
 int sensor_open(const struct vg_sensor_options *opts, vg_sensor_event_fn fn, void *ctx,
@@ -118,7 +128,7 @@ int sensor_open(const struct vg_sensor_options *opts, vg_sensor_event_fn fn, voi
 		goto fail;
 	}
 	if (opts->scope == VG_SENSOR_SCOPE_CGROUP &&
-	    set_scope_cgroup(s, opts->cgroup_path, err, errlen))
+	    put_scope_cgroup(s, 0, "scope cgroup", opts->cgroup_path, err, errlen))
 		goto fail;
 	if (opts->scope == VG_SENSOR_SCOPE_PIDTREE &&
 	    mark_tree_root(s, opts->root_pid, err, errlen))
@@ -398,7 +408,8 @@ void sensor_recount_quarantined(struct vg_sensor *s)
 	__atomic_store_n(&s->skel->bss->precog.quarantined, count, __ATOMIC_SEQ_CST);
 }
 
-int sensor_mark_quarantined(struct vg_sensor *s, uint32_t tgid, uint64_t start_ns)
+/* Adds flags to a process's verdict, making one if it has none. */
+static int mark_verdict(struct vg_sensor *s, uint32_t tgid, uint64_t start_ns, uint32_t flags)
 {
 	int map = bpf_map__fd(s->skel->maps.verdicts);
 	struct vg_verdict verdict = {0};
@@ -407,12 +418,40 @@ int sensor_mark_quarantined(struct vg_sensor *s, uint32_t tgid, uint64_t start_n
 		memset(&verdict, 0, sizeof(verdict));
 		verdict.start_ns = start_ns;
 		verdict.tid = tgid;
+		verdict.since_ns = boot_ns();
 	}
-	verdict.flags |= VG_FLAGGED | VG_QUARANTINED;
-	if (bpf_map_update_elem(map, &tgid, &verdict, BPF_ANY))
+	verdict.flags |= flags;
+	return bpf_map_update_elem(map, &tgid, &verdict, BPF_ANY) ? -1 : 0;
+}
+
+int sensor_mark_quarantined(struct vg_sensor *s, uint32_t tgid, uint64_t start_ns)
+{
+	if (mark_verdict(s, tgid, start_ns, VG_FLAGGED | VG_QUARANTINED))
 		return -1;
 	__atomic_add_fetch(&s->skel->bss->precog.quarantined, 1, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+int sensor_mark_flagged(struct vg_sensor *s, uint32_t tgid)
+{
+	struct vg_verdict verdict;
+
+	/* A verdict the kernel gave keeps its start time; else 0, which the
+	 * kernel adopts at the process's next crossing. */
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.verdicts), &tgid, &verdict))
+		verdict.start_ns = 0;
+	return mark_verdict(s, tgid, verdict.start_ns, VG_FLAGGED);
+}
+
+int sensor_set_supervised_root(struct vg_sensor *s, const char *cgroup_path, char *err,
+			       size_t errlen)
+{
+	return put_scope_cgroup(s, 1, "supervised workloads' cgroup", cgroup_path, err, errlen);
+}
+
+int sensor_verdicts_fd(const struct vg_sensor *s)
+{
+	return bpf_map__fd(s->skel->maps.verdicts);
 }
 
 void sensor_set_vaccination(struct vg_sensor *s, uint32_t threshold, uint64_t ttl_ns)

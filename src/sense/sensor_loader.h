@@ -87,6 +87,16 @@ void sensor_set_quarantine(struct vg_sensor *s, uint32_t threshold, bool enforce
 /* Marks a process quarantined (an operator's `freeze`): from its next
  * syscall on, the kernel keeps it stopped. */
 int sensor_mark_quarantined(struct vg_sensor *s, uint32_t tgid, uint64_t start_ns);
+/* Flags a process (an operator's `vigilante flag`, a honeytoken, a decoy
+ * service): the gates and the honeypot treat it as the kernel's own flag. */
+int sensor_mark_flagged(struct vg_sensor *s, uint32_t tgid);
+/* Puts the parent cgroup of supervised workloads (`vigilante run`) in the
+ * sensor's scope, whatever the policy's scope. */
+int sensor_set_supervised_root(struct vg_sensor *s, const char *cgroup_path, char *err,
+			       size_t errlen);
+/* The verdicts map (tgid -> struct vg_verdict), for threads that read it
+ * directly, such as the honeypot's supervisor. */
+int sensor_verdicts_fd(const struct vg_sensor *s);
 /* Auto-vaccination by score: threshold 0 turns it off. */
 void sensor_set_vaccination(struct vg_sensor *s, uint32_t threshold, uint64_t ttl_ns);
 /* The vaccines map (see sensor.h): 0 and *out filled if key is there. */

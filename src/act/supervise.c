@@ -1,0 +1,567 @@
+/* See supervise.h. One thread answers every workload's notifications, in the
+ * order they come; a notification costs an unflagged process one BPF map
+ * lookup and, for a thread that is not its process's leader, a read of its
+ * /proc status. */
+#include "act/supervise.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "act/path_resolve.h"
+#include "common/cleanup.h"
+#include "sense/sensor.h"
+
+#define REPORT_SOCKET_BYTES (4 << 20)
+#define MAX_EPOLL_EVENTS    16
+
+struct vg_supervisor {
+	int verdicts_fd;
+	int epoll_fd, wake_fd;
+	int report_tx, report_rx;
+	pthread_t thread;
+	bool running;
+	struct seccomp_notif_sizes sizes;
+
+	pthread_mutex_t lock; /* guards the decoy table and mode */
+	struct vg_supervise_decoy *decoys;
+	size_t decoy_count;
+	enum vg_mode mode;
+
+	struct vg_supervise_stats stats; /* updated with __atomic builtins */
+};
+
+/* What an intercepted call asks for, decoded from its registers. */
+struct call {
+	bool is_open;
+	int dirfd;
+	uint64_t path_addr;
+	uint64_t open_flags;  /* is_open */
+	bool follow_last;     /* follows a symbolic link as the last component */
+	uint64_t buf_addr;    /* stat: where the result goes */
+	bool is_statx;
+	uint32_t statx_flags; /* AT_STATX_SYNC_TYPE bits */
+	uint32_t statx_mask;
+};
+
+static void count(uint64_t *counter)
+{
+	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
+}
+
+static uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/* The process (thread group) a thread belongs to; 0 if it is gone. */
+static pid_t tgid_of(pid_t tid)
+{
+	char path[64], line[256];
+	_cleanup_fclose_ FILE *f = NULL;
+	int fd = (int)syscall(SYS_pidfd_open, tid, 0);
+
+	if (fd >= 0) { /* pidfd_open accepts only a thread-group leader */
+		close(fd);
+		return tid;
+	}
+	if (errno != EINVAL)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		int tgid;
+
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			return tgid;
+	}
+	return 0;
+}
+
+/* Whether the kernel has flagged the thread's process (its verdict, set in
+ * the syscall that crossed the threshold, or by the daemon). */
+static bool flagged(const struct vg_supervisor *s, pid_t tid, pid_t *tgid)
+{
+	struct vg_verdict verdict;
+	__u32 key = (__u32)tid;
+
+	/* The verdicts map is keyed by tgid: a hit on the tid is its process. */
+	if (bpf_map_lookup_elem(s->verdicts_fd, &key, &verdict) == 0) {
+		*tgid = tid;
+		return verdict.flags & (VG_FLAGGED | VG_BLOCKED | VG_QUARANTINED);
+	}
+	*tgid = tgid_of(tid);
+	if (*tgid == 0 || *tgid == tid)
+		return false;
+	key = (__u32)*tgid;
+	return bpf_map_lookup_elem(s->verdicts_fd, &key, &verdict) == 0 &&
+	       (verdict.flags & (VG_FLAGGED | VG_BLOCKED | VG_QUARANTINED));
+}
+
+static bool decode(const struct seccomp_notif *req, struct call *c)
+{
+	const __u64 *a = req->data.args;
+
+	memset(c, 0, sizeof(*c));
+	c->dirfd = AT_FDCWD;
+	c->follow_last = true;
+	switch (req->data.nr) {
+	case SYS_open:
+		c->is_open = true;
+		c->path_addr = a[0];
+		c->open_flags = a[1];
+		break;
+	case SYS_creat:
+		c->is_open = true;
+		c->path_addr = a[0];
+		c->open_flags = O_CREAT | O_WRONLY | O_TRUNC;
+		break;
+	case SYS_openat:
+	case SYS_openat2: /* flags: read from struct open_how, below */
+		c->is_open = true;
+		c->dirfd = (int)a[0];
+		c->path_addr = a[1];
+		c->open_flags = req->data.nr == SYS_openat ? a[2] : 0;
+		break;
+	case SYS_stat:
+	case SYS_lstat:
+		c->path_addr = a[0];
+		c->buf_addr = a[1];
+		c->follow_last = req->data.nr == SYS_stat;
+		break;
+	case SYS_newfstatat:
+		c->dirfd = (int)a[0];
+		c->path_addr = a[1];
+		c->buf_addr = a[2];
+		c->follow_last = !(a[3] & AT_SYMLINK_NOFOLLOW);
+		break;
+	case SYS_statx:
+		c->is_statx = true;
+		c->dirfd = (int)a[0];
+		c->path_addr = a[1];
+		c->follow_last = !(a[2] & AT_SYMLINK_NOFOLLOW);
+		c->statx_flags = (uint32_t)a[2] & AT_STATX_SYNC_TYPE;
+		c->statx_mask = (uint32_t)a[3];
+		c->buf_addr = a[4];
+		break;
+	default:
+		return false;
+	}
+	if (c->is_open)
+		c->follow_last = !(c->open_flags & O_NOFOLLOW);
+	return true;
+}
+
+static int read_remote(pid_t tid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
+	ssize_t n = process_vm_readv(tid, &local, 1, &remote, 1, 0);
+
+	if (n < 0)
+		return errno == ESRCH ? -ESRCH : -EFAULT;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+/* A NUL-terminated string from the process, read a page at a time so that
+ * a string ending just before an unmapped page is still read. */
+static int read_remote_path(pid_t tid, uint64_t addr, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	while (got < size) {
+		size_t chunk = 4096 - ((addr + got) & 4095);
+		int err;
+
+		if (chunk > size - got)
+			chunk = size - got;
+		err = read_remote(tid, addr + got, buf + got, chunk);
+		if (err)
+			return err;
+		if (memchr(buf + got, '\0', chunk))
+			return 0;
+		got += chunk;
+	}
+	return -ENAMETOOLONG;
+}
+
+static int write_remote(pid_t tid, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = {(void *)buf, len}, remote = {(void *)(uintptr_t)addr, len};
+	ssize_t n = process_vm_writev(tid, &local, 1, &remote, 1, 0);
+
+	return n == (ssize_t)len ? 0 : -EFAULT;
+}
+
+/* Which decoy, if any, the call's path is, resolved in the process. */
+static bool find_decoy(struct vg_supervisor *s, pid_t tgid, pid_t tid, const struct call *c,
+		       const char *path, struct vg_supervise_decoy *out, enum vg_mode *mode)
+{
+	struct resolved_path asked, decoyed;
+	bool found = false;
+
+	if (path_resolve(tgid, tid, c->dirfd, path, c->follow_last, &asked))
+		return false; /* the kernel will fail it, or it is nothing we decoy */
+	pthread_mutex_lock(&s->lock);
+	*mode = s->mode;
+	for (size_t i = 0; i < s->decoy_count && *mode != VG_MODE_OFF && !found; i++) {
+		if (path_resolve(tgid, tid, AT_FDCWD, s->decoys[i].stands_for, true, &decoyed) ||
+		    !resolved_path_equal(&asked, &decoyed))
+			continue;
+		*out = s->decoys[i];
+		found = true;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return found;
+}
+
+/* A private, writable copy of the decoy, for a process opening it to write:
+ * what it writes goes nowhere. */
+static int decoy_copy(int decoy_fd)
+{
+	_cleanup_close_ int fd = memfd_create("decoy", MFD_CLOEXEC);
+	struct stat st;
+	off_t off = 0;
+
+	if (fd < 0 || fstat(decoy_fd, &st))
+		return -1;
+	while (off < st.st_size)
+		if (sendfile(fd, decoy_fd, &off, (size_t)(st.st_size - off)) <= 0)
+			return -1;
+	return steal_fd(&fd);
+}
+
+/* Answers the notification with a new fd in the process: the decoy.
+ * Returns the fd number it got, or a negative errno. */
+static int serve_open(int listener, const struct seccomp_notif *req, const struct call *c,
+		      const char *decoy)
+{
+	_cleanup_close_ int fd = -1;
+	struct seccomp_notif_addfd addfd = {0};
+	bool writing = (c->open_flags & O_ACCMODE) != O_RDONLY || (c->open_flags & O_TRUNC);
+	int target;
+
+	if (c->open_flags & O_DIRECTORY)
+		return -ENOTDIR;
+	fd = open(decoy, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && writing) {
+		int copy = decoy_copy(fd);
+
+		close(fd);
+		fd = copy;
+	}
+	if (fd < 0)
+		return -EIO;
+	addfd.id = req->id;
+	addfd.flags = SECCOMP_ADDFD_FLAG_SEND;
+	addfd.srcfd = (__u32)fd;
+	addfd.newfd_flags = c->open_flags & O_CLOEXEC;
+	target = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+	return target < 0 ? -errno : target;
+}
+
+/* Writes the decoy's stat where the process asked for it. */
+static int serve_stat(pid_t tid, const struct call *c, const char *decoy)
+{
+	_cleanup_close_ int fd = open(decoy, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -EIO;
+	if (c->is_statx) {
+		struct statx stx;
+
+		if (statx(fd, "", AT_EMPTY_PATH | (int)c->statx_flags, c->statx_mask, &stx))
+			return -EIO;
+		return write_remote(tid, c->buf_addr, &stx, sizeof(stx));
+	} else {
+		struct stat st;
+
+		if (fstat(fd, &st))
+			return -EIO;
+		return write_remote(tid, c->buf_addr, &st, sizeof(st));
+	}
+}
+
+static void report(struct vg_supervisor *s, const struct vg_supervise_report *r)
+{
+	if (send(s->report_tx, r, sizeof(*r), MSG_DONTWAIT) < 0)
+		count(&s->stats.reports_dropped);
+}
+
+static void fill_report(struct vg_supervise_report *r, const struct seccomp_notif *req,
+			pid_t tgid, const struct call *c, const char *path,
+			const struct vg_supervise_decoy *decoy)
+{
+	struct stat st;
+
+	memset(r, 0, sizeof(*r));
+	r->event = c->is_open ? VG_SUPERVISE_DECOY_OPEN : VG_SUPERVISE_DECOY_STAT;
+	r->tgid = (uint32_t)tgid;
+	r->tid = req->pid;
+	r->kind = decoy->kind;
+	r->syscall = (uint32_t)req->data.nr;
+	r->ts_ns = boot_ns();
+	r->target_fd = -1;
+	snprintf(r->asked, sizeof(r->asked), "%s", path);
+	snprintf(r->stands_for, sizeof(r->stands_for), "%s", decoy->stands_for);
+	snprintf(r->decoy, sizeof(r->decoy), "%s", decoy->decoy);
+	if (stat(decoy->decoy, &st) == 0) {
+		r->decoy_dev = st.st_dev;
+		r->decoy_ino = st.st_ino;
+	}
+}
+
+/* A flagged process's call. Returns true if it was answered here. */
+static bool answer_flagged(struct vg_supervisor *s, int listener, const struct seccomp_notif *req,
+			   pid_t tgid, struct seccomp_notif_resp *resp)
+{
+	pid_t tid = (pid_t)req->pid;
+	struct vg_supervise_decoy decoy;
+	struct vg_supervise_report r;
+	enum vg_mode mode = VG_MODE_OFF;
+	char path[PATH_MAX];
+	struct call c;
+	int err;
+
+	if (!decode(req, &c))
+		return false;
+	err = read_remote_path(tid, c.path_addr, path, sizeof(path));
+	if (!err && req->data.nr == SYS_openat2) {
+		struct open_how how;
+
+		err = req->data.args[3] < sizeof(how.flags)
+			  ? -EINVAL
+			  : read_remote(tid, req->data.args[2], &how.flags, sizeof(how.flags));
+		c.open_flags = how.flags;
+		c.follow_last = !(how.flags & O_NOFOLLOW);
+	}
+	if (err) {
+		/* The kernel would fail it the same way; answering here keeps the
+		 * process from swapping in a readable path meanwhile. */
+		count(&s->stats.failed);
+		resp->flags = 0;
+		resp->error = err == -ESRCH ? -EFAULT : err;
+		return false;
+	}
+	if (path[0] == '\0' || !find_decoy(s, tgid, tid, &c, path, &decoy, &mode))
+		return false;
+	count(&s->stats.decoyed);
+	fill_report(&r, req, tgid, &c, path, &decoy);
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id))
+		return true; /* gone while we looked */
+	if (mode != VG_MODE_ENFORCE) {
+		report(s, &r);
+		return false;
+	}
+	r.served = 1;
+	if (c.is_open) {
+		err = serve_open(listener, req, &c, decoy.decoy);
+		if (err >= 0) {
+			r.target_fd = err;
+			report(s, &r);
+			return true;
+		}
+	} else {
+		err = serve_stat(tid, &c, decoy.decoy);
+		if (!err) {
+			resp->flags = 0;
+			resp->val = 0;
+			resp->error = 0;
+			report(s, &r);
+			return false;
+		}
+	}
+	r.error = -err;
+	report(s, &r);
+	resp->flags = 0;
+	resp->error = err;
+	return err == -ENOENT; /* ENOENT from ADDFD: the process is gone */
+}
+
+static void serve(struct vg_supervisor *s, int listener, struct seccomp_notif *req,
+		  struct seccomp_notif_resp *resp)
+{
+	pid_t tgid = 0;
+
+	memset(req, 0, s->sizes.seccomp_notif);
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req))
+		return; /* ENOENT: the caller died before we read it */
+	memset(resp, 0, s->sizes.seccomp_notif_resp);
+	resp->id = req->id;
+	resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	count(&s->stats.notifications);
+	if (flagged(s, (pid_t)req->pid, &tgid)) {
+		count(&s->stats.flagged);
+		if (answer_flagged(s, listener, req, tgid, resp))
+			return;
+	}
+	ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp); /* ENOENT: it died meanwhile */
+}
+
+static void drop_listener(struct vg_supervisor *s, int listener)
+{
+	epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, listener, NULL);
+	close(listener);
+	__atomic_sub_fetch(&s->stats.workloads, 1, __ATOMIC_RELAXED);
+}
+
+static void *supervise_thread(void *arg)
+{
+	struct vg_supervisor *s = arg;
+	_cleanup_free_ struct seccomp_notif *req = calloc(1, s->sizes.seccomp_notif);
+	_cleanup_free_ struct seccomp_notif_resp *resp = calloc(1, s->sizes.seccomp_notif_resp);
+	struct epoll_event events[MAX_EPOLL_EVENTS];
+
+	if (!req || !resp)
+		return NULL;
+	for (;;) {
+		int n = epoll_wait(s->epoll_fd, events, MAX_EPOLL_EVENTS, -1);
+
+		if (n < 0 && errno != EINTR)
+			return NULL;
+		for (int i = 0; i < n; i++) {
+			int fd = events[i].data.fd;
+
+			if (fd == s->wake_fd)
+				return NULL;
+			if (events[i].events & EPOLLIN)
+				serve(s, fd, req, resp);
+			else if (events[i].events & (EPOLLHUP | EPOLLERR))
+				drop_listener(s, fd);
+		}
+	}
+}
+
+int supervise_start(int verdicts_fd, struct vg_supervisor **out, int *report_fd, char *err,
+		    size_t errlen)
+{
+	struct vg_supervisor *s = calloc(1, sizeof(*s));
+	struct epoll_event ev = {.events = EPOLLIN};
+	int pair[2], bytes = REPORT_SOCKET_BYTES;
+
+	if (!s) {
+		snprintf(err, errlen, "supervisor: out of memory");
+		return -1;
+	}
+	s->verdicts_fd = verdicts_fd;
+	s->epoll_fd = s->wake_fd = s->report_tx = s->report_rx = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &s->sizes)) {
+		snprintf(err, errlen, "supervisor: seccomp user notifications: %s",
+			 strerror(errno));
+		goto fail;
+	}
+	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->epoll_fd < 0 || s->wake_fd < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair)) {
+		snprintf(err, errlen, "supervisor: epoll/eventfd/socketpair: %s", strerror(errno));
+		goto fail;
+	}
+	s->report_rx = pair[0];
+	s->report_tx = pair[1];
+	setsockopt(s->report_tx, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+	ev.data.fd = s->wake_fd;
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->wake_fd, &ev)) {
+		snprintf(err, errlen, "supervisor: epoll_ctl: %s", strerror(errno));
+		goto fail;
+	}
+	errno = pthread_create(&s->thread, NULL, supervise_thread, s);
+	if (errno) {
+		snprintf(err, errlen, "supervisor: starting its thread: %s", strerror(errno));
+		goto fail;
+	}
+	s->running = true;
+	*report_fd = s->report_rx;
+	*out = s;
+	return 0;
+fail:
+	supervise_stop(s);
+	return -1;
+}
+
+int supervise_set_decoys(struct vg_supervisor *s, const struct vg_supervise_decoy *decoys,
+			 size_t count_, enum vg_mode mode)
+{
+	struct vg_supervise_decoy *copy = NULL, *old;
+
+	if (count_) {
+		copy = calloc(count_, sizeof(*copy));
+		if (!copy)
+			return -1;
+		memcpy(copy, decoys, count_ * sizeof(*copy));
+	}
+	pthread_mutex_lock(&s->lock);
+	old = s->decoys;
+	s->decoys = copy;
+	s->decoy_count = count_;
+	s->mode = mode;
+	pthread_mutex_unlock(&s->lock);
+	free(old);
+	return 0;
+}
+
+int supervise_add(struct vg_supervisor *s, int listener_fd, char *err, size_t errlen)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = listener_fd};
+
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, listener_fd, &ev)) {
+		snprintf(err, errlen, "supervisor: watching the listener: %s", strerror(errno));
+		close(listener_fd);
+		return -1;
+	}
+	__atomic_add_fetch(&s->stats.workloads, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+void supervise_stats(struct vg_supervisor *s, struct vg_supervise_stats *out)
+{
+	out->notifications = __atomic_load_n(&s->stats.notifications, __ATOMIC_RELAXED);
+	out->flagged = __atomic_load_n(&s->stats.flagged, __ATOMIC_RELAXED);
+	out->decoyed = __atomic_load_n(&s->stats.decoyed, __ATOMIC_RELAXED);
+	out->failed = __atomic_load_n(&s->stats.failed, __ATOMIC_RELAXED);
+	out->reports_dropped = __atomic_load_n(&s->stats.reports_dropped, __ATOMIC_RELAXED);
+	out->workloads = __atomic_load_n(&s->stats.workloads, __ATOMIC_RELAXED);
+}
+
+void supervise_stop(struct vg_supervisor *s)
+{
+	if (!s)
+		return;
+	if (s->running) {
+		uint64_t one = 1;
+
+		if (write(s->wake_fd, &one, sizeof(one)) == sizeof(one))
+			pthread_join(s->thread, NULL);
+	}
+	/* Closing the epoll set does not close the listeners: they are closed
+	 * with the process, and the kernel fails the workload's waiting calls. */
+	vg_closep(&s->epoll_fd);
+	vg_closep(&s->wake_fd);
+	vg_closep(&s->report_tx);
+	vg_closep(&s->report_rx);
+	pthread_mutex_destroy(&s->lock);
+	free(s->decoys);
+	free(s);
+}
