@@ -30,5 +30,6 @@ int cmd_record(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 int cmd_vaccine(int argc, char **argv);
+int cmd_honeypot(int argc, char **argv);
 
 #endif

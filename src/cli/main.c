@@ -20,6 +20,7 @@ static const struct command commands[] = {
     {"quarantine", cmd_quarantine,
      "list, show, release, kill quarantines; freeze or snapshot a PID"},
     {"vaccine", cmd_vaccine, "list, add or revoke vaccines (exec by content)"},
+    {"honeypot", cmd_honeypot, "decoy tools: `honeypot whois SECRET` names a decoy's secret"},
     {"note", cmd_note, "append an operator note to the forensic log; returns once it is durable"},
     {"policy", cmd_policy, "policy tools: `policy check FILE`, `policy show`"},
     {"wal", cmd_wal, "forensic log tools: `wal verify [DIR]`, `wal dump [--json] [DIR]`"},
