@@ -72,7 +72,7 @@ static int make_dirs(const char *path, char *err, size_t errlen)
 		return fail_errno(err, errlen, path, "mkdir");
 	}
 	memcpy(partial, path, len + 1);
-	for (char *p = partial + 1;; p++) {
+	for (char *p = partial + 1; len > 1; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
 		char saved = *p;
@@ -82,37 +82,33 @@ static int make_dirs(const char *path, char *err, size_t errlen)
 			return fail_errno(err, errlen, partial, "mkdir");
 		*p = saved;
 		if (!saved)
-			return 0;
+			break;
 	}
+	return 0;
 }
 
-static int make_parent_dirs(const char *path, char *err, size_t errlen)
+/* The directory PATH is in: "/" for "/x", "." for "x". */
+static void parent_dir(const char *path, char out[PATH_MAX])
 {
-	char parent[PATH_MAX];
 	char *slash;
 
-	snprintf(parent, sizeof(parent), "%s", path);
-	slash = strrchr(parent, '/');
-	if (!slash || slash == parent)
-		return 0;
-	*slash = '\0';
-	return make_dirs(parent, err, errlen);
+	snprintf(out, PATH_MAX, "%s", path);
+	slash = strrchr(out, '/');
+	if (!slash)
+		snprintf(out, PATH_MAX, ".");
+	else if (slash == out)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
 }
 
+/* A rename or link is durable once the directory holding it is synced. */
 static int fsync_parent(const char *path, char *err, size_t errlen)
 {
 	char parent[PATH_MAX];
 	_cleanup_close_ int fd = -1;
-	char *slash;
 
-	snprintf(parent, sizeof(parent), "%s", path);
-	slash = strrchr(parent, '/');
-	if (!slash)
-		snprintf(parent, sizeof(parent), ".");
-	else if (slash == parent)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
+	parent_dir(path, parent);
 	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return fail_errno(err, errlen, parent, "open");
@@ -126,7 +122,7 @@ enum write_mode {
 	WRITE_IF_ABSENT, /* link: an existing file wins and is left untouched */
 };
 
-/* Writes DATA to PATH, mode 0600, atomically; TIMES (atime, mtime) if not
+/* Writes DATA to PATH, mode 0600 (mkostemp's), atomically; TIMES (atime, mtime) if not
  * NULL. Returns 1 written, 0 left an existing file (WRITE_IF_ABSENT), -1
  * with err. */
 static int write_atomic(const char *path, const void *data, size_t len,
@@ -137,7 +133,7 @@ static int write_atomic(const char *path, const void *data, size_t len,
 	_cleanup_close_ int fd = -1;
 	const char *p = data;
 	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-	int rc;
+	int written = 1;
 
 	if (n < 0 || n >= (int)sizeof(tmp)) {
 		errno = ENAMETOOLONG;
@@ -158,10 +154,6 @@ static int write_atomic(const char *path, const void *data, size_t len,
 		p += w;
 		len -= (size_t)w;
 	}
-	if (fchmod(fd, 0600)) {
-		fail_errno(err, errlen, tmp, "chmod");
-		goto fail;
-	}
 	if (times && futimens(fd, times)) {
 		fail_errno(err, errlen, tmp, "set times");
 		goto fail;
@@ -170,24 +162,23 @@ static int write_atomic(const char *path, const void *data, size_t len,
 		fail_errno(err, errlen, tmp, "fsync");
 		goto fail;
 	}
-	if (mode == WRITE_REPLACE) {
-		if (rename(tmp, path)) {
-			fail_errno(err, errlen, path, "rename");
-			goto fail;
-		}
-		rc = 1;
-	} else {
-		rc = 1;
+	if (mode == WRITE_REPLACE && rename(tmp, path)) {
+		fail_errno(err, errlen, path, "rename");
+		goto fail;
+	}
+	if (mode == WRITE_IF_ABSENT) {
 		if (link(tmp, path)) {
 			if (errno != EEXIST) {
 				fail_errno(err, errlen, path, "link");
 				goto fail;
 			}
-			rc = 0;
+			written = 0;
 		}
+		/* The file is in place (or was there): the temporary name goes,
+		 * best effort, as it does on every failure below. */
 		unlink(tmp);
 	}
-	return fsync_parent(path, err, errlen) ? -1 : rc;
+	return fsync_parent(path, err, errlen) ? -1 : written;
 fail:
 	unlink(tmp);
 	return -1;
@@ -314,6 +305,10 @@ static const char *entry_string(struct json_object *obj, const char *key)
 		   : NULL;
 }
 
+static const char *const entry_keys[] = {
+    "kind", "stands_for", "file", "planted", "host", "skipped_passwd_lines", "secrets",
+};
+
 /* Adds (or replaces, for the same file) the entry of one decoy and rewrites
  * the ledger atomically. Takes content->secrets. */
 static int ledger_record(const char *dir, enum vg_decoy_kind kind, const char *stands_for,
@@ -349,8 +344,14 @@ static int ledger_record(const char *dir, enum vg_decoy_kind kind, const char *s
 	json_object_object_add(entry, "skipped_passwd_lines",
 			       json_object_new_int64(content->skipped_passwd_lines));
 	json_object_object_add(entry, "secrets", steal_pointer(&content->secrets));
-	text = json_object_to_json_string_ext(ledger, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_NOSLASHESCAPE);
+	/* A field json-c could not allocate is missing or null: such an entry
+	 * would attribute nothing, so the ledger is not rewritten with it. */
+	for (size_t i = 0; i < sizeof(entry_keys) / sizeof(entry_keys[0]); i++)
+		if (!json_object_object_get(entry, entry_keys[i]))
+			entry = NULL;
+	text = entry ? json_object_to_json_string_ext(ledger, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_NOSLASHESCAPE)
+		     : NULL;
 	if (!text) {
 		fail_msg(err, errlen, dir, "ledger: out of memory");
 		goto out;
@@ -480,6 +481,7 @@ int decoy_open(const char *dir, enum vg_decoy_kind kind, const char *stands_for,
 int decoy_plant(const char *dir, enum vg_decoy_kind kind, const char *path,
 		const struct decoy_sources *src, char *err, size_t errlen)
 {
+	char parent[PATH_MAX];
 	struct stat st;
 
 	if (check_request(kind, path, err, errlen))
@@ -488,23 +490,31 @@ int decoy_plant(const char *dir, enum vg_decoy_kind kind, const char *path,
 		return 0;
 	if (errno != ENOENT)
 		return fail_errno(err, errlen, path, "lstat");
-	if (make_dirs(dir, err, errlen) || make_parent_dirs(path, err, errlen))
+	parent_dir(path, parent);
+	if (make_dirs(dir, err, errlen) || make_dirs(parent, err, errlen))
 		return -1;
 	return generate_and_store(dir, kind, path, path, WRITE_IF_ABSENT, src, err, errlen);
 }
 
+/* A ledger field for a message: "?" if a hand-edited ledger lacks it. */
+static const char *shown(struct json_object *obj, const char *key)
+{
+	const char *text = entry_string(obj, key);
+
+	return text ? text : "?";
+}
+
+/* "password of root in the shadow decoy for /etc/shadow (FILE, host web-01)" */
 static void describe(struct json_object *entry, struct json_object *secret, char *out,
 		     size_t outlen)
 {
 	const char *user = entry_string(secret, "user");
 
-	snprintf(out, outlen, "%s%s%s in the %s %s for %s (%s, host %s)",
-		 entry_string(secret, "type"), user ? " of " : "", user ? user : "",
-		 entry_string(entry, "kind"),
+	snprintf(out, outlen, "%s%s%s in the %s %s for %s (%s, host %s)", shown(secret, "type"),
+		 user ? " of " : "", user ? user : "", shown(entry, "kind"),
 		 json_object_get_boolean(json_object_object_get(entry, "planted")) ? "honeytoken"
 										   : "decoy",
-		 entry_string(entry, "stands_for"), entry_string(entry, "file"),
-		 entry_string(entry, "host"));
+		 shown(entry, "stands_for"), shown(entry, "file"), shown(entry, "host"));
 }
 
 int decoy_whois(const char *dir, const char *secret, char *out, size_t outlen, char *err,

@@ -19,9 +19,10 @@
 
 /* A passwd line longer than this is not one a real system has; it is skipped
  * as malformed rather than trusted. */
-#define PASSWD_LINE_MAX 4096
-#define USER_NAME_MAX	32
-#define ED25519_LEN	32
+#define PASSWD_LINE_MAX		4096
+#define USER_NAME_MAX		32
+#define PASSWORD_SHORT_ATTEMPTS 16
+#define ED25519_LEN		32
 /* openssh-key-v1 pads the private section to the cipher block size, 8 for
  * "none", and wraps its base64 at 70 columns, as ssh-keygen writes it. */
 #define SSH_BLOCK	8
@@ -96,12 +97,12 @@ static int fail_msg(char *err, size_t errlen, const char *what, const char *msg)
 
 /* HMAC-SHA256(host key, kind|stands_for|label): every value in a decoy comes
  * from here, so it differs per host, per decoy and per purpose, and the same
- * inputs give the same bytes. */
+ * inputs give the same bytes. The path is length-prefixed: it may hold '|'. */
 static int derive(const struct decoy_inputs *in, enum vg_decoy_kind kind, const char *label,
 		  unsigned char out[SHA256_DIGEST_LENGTH])
 {
-	_cleanup_free_ char *message =
-	    format("%s|%s|%s", policy_decoy_kind_name(kind), in->stands_for, label);
+	_cleanup_free_ char *message = format("%s|%zu:%s|%s", policy_decoy_kind_name(kind),
+					      strlen(in->stands_for), in->stands_for, label);
 	unsigned int len = SHA256_DIGEST_LENGTH;
 
 	if (!message)
@@ -340,7 +341,9 @@ static bool password_taken(struct json_object *secrets, const char *password)
 }
 
 /* A common word, maybe capitalised, and two digits; unique within this
- * decoy so that a use names one user. */
+ * decoy so that a use names one user. Past the first attempts (a passwd
+ * with thousands of users exhausts word x digits) the attempt number is
+ * appended, which makes every further candidate new and ends the loop. */
 static int weak_password(const struct decoy_inputs *in, const char *user, struct json_object *taken,
 			 char *out, size_t outlen)
 {
@@ -354,6 +357,8 @@ static int weak_password(const struct decoy_inputs *in, const char *user, struct
 		snprintf(out, outlen, "%s%02u",
 			 common_words[((unsigned)h[0] << 8 | h[1]) % ARRAY_SIZE(common_words)],
 			 h[3] % 100u);
+		if (attempt >= PASSWORD_SHORT_ATTEMPTS)
+			snprintf(out + strlen(out), outlen - strlen(out), "%u", attempt);
 		if (h[2] & 1)
 			out[0] = (char)(out[0] - 'a' + 'A');
 		if (!password_taken(taken, out))
