@@ -225,7 +225,9 @@ static int read_passwd(const char *path, struct passwd_users *users, char *err, 
 	*users = (struct passwd_users){0};
 	if (!f)
 		return fail_errno(err, errlen, path, "open");
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	/* getline() ends both at EOF and when a line cannot be allocated; only
+	 * the second sets errno, so it is cleared before each call. */
+	for (errno = 0; (len = getline(&line, &cap, f)) >= 0; errno = 0) {
 		struct passwd_user user;
 		struct passwd_user *grown;
 
@@ -247,7 +249,7 @@ static int read_passwd(const char *path, struct passwd_users *users, char *err, 
 		users->list = grown;
 		users->list[users->count++] = user;
 	}
-	if (ferror(f)) {
+	if (ferror(f) || errno) {
 		passwd_users_free(users);
 		return fail_errno(err, errlen, path, "read");
 	}
@@ -385,8 +387,8 @@ static int sha512_crypt(const struct decoy_inputs *in, const char *user, const c
 	return 0;
 }
 
-/* Days since the epoch: the install day (somewhere in 2021-2024, per host),
- * and for each account with a password a later change. */
+/* Days since the epoch: the install day (per host, between mid-2021 and
+ * early 2025), and for each account with a password a later change. */
 static long change_day(const struct decoy_inputs *in, const char *label, long base, long spread)
 {
 	unsigned char h[SHA256_DIGEST_LENGTH];
