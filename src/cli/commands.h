@@ -32,5 +32,6 @@ int cmd_quarantine(int argc, char **argv);
 int cmd_vaccine(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_flag(int argc, char **argv);
+int cmd_honeypot(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"vaccine", cmd_vaccine, "list, add or revoke vaccines (exec by content)"},
     {"run", cmd_run, "run a workload under the honeypot's supervision: `run [--name N] -- CMD`"},
     {"flag", cmd_flag, "flag a process as an attacker (decoys, exec gate): `flag PID`"},
+    {"honeypot", cmd_honeypot, "honeypot tools: `honeypot log` (an attacker's timeline), `honeypot whois SECRET`"},
     {"note", cmd_note, "append an operator note to the forensic log; returns once it is durable"},
     {"policy", cmd_policy, "policy tools: `policy check FILE`, `policy show`"},
     {"wal", cmd_wal, "forensic log tools: `wal verify [DIR]`, `wal dump [--json] [DIR]`"},

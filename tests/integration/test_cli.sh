@@ -1,7 +1,7 @@
 # The CLI's contract: --help everywhere, documented exit codes, clear errors.
 . "$(dirname "$0")/lib.sh"
 
-for cmd in "" status events ps note policy wal model record "model train" "model eval" "model info" "model score" "wal verify" "wal dump" "policy check"; do
+for cmd in "" status events ps note policy wal model record "model train" "model eval" "model info" "model score" "wal verify" "wal dump" "policy check" honeypot "honeypot whois"; do
 	# shellcheck disable=SC2086
 	"$VIGILANTE" $cmd --help > "$WORK/help.txt" || fail "vigilante $cmd --help exited $?"
 	grep -qE 'Usage|SYNOPSIS' "$WORK/help.txt" || fail "vigilante $cmd --help has no usage"
@@ -31,3 +31,21 @@ grep -q "$WORK/bad.yaml:3:9" "$WORK/err" || fail "policy check error lacks FILE:
 # wal verify on a directory that does not exist.
 rc=0; "$VIGILANTE" wal verify "$WORK/nonexistent" 2> "$WORK/err" || rc=$?
 [ "$rc" -ne 0 ] || fail "wal verify of a missing directory succeeded"
+
+# honeypot whois: a secret of the ledger is named (read from stdin here),
+# another is not (exit 1), a missing SECRET is a usage error.
+mkdir -m 0700 "$WORK/decoys"
+cat > "$WORK/decoys/ledger.json" <<'EOF'
+{"decoys": [{"kind": "shadow", "stands_for": "/etc/shadow", "file": "/d/shadow-1",
+  "planted": false, "host": "web-01", "skipped_passwd_lines": 0,
+  "secrets": [{"type": "password", "user": "root", "value": "dragon42"}]}]}
+EOF
+printf 'version: 1\nhoneypot:\n  decoy_dir: %s\n' "$WORK/decoys" > "$WORK/honeypot.yaml"
+echo dragon42 | "$VIGILANTE" honeypot whois - --policy "$WORK/honeypot.yaml" > "$WORK/out" ||
+	fail "honeypot whois of a ledger password exited $?"
+grep -q 'password of root in the shadow decoy for /etc/shadow' "$WORK/out" ||
+	fail "honeypot whois does not name the decoy: $(cat "$WORK/out")"
+rc=0; "$VIGILANTE" honeypot whois dragon43 --policy "$WORK/honeypot.yaml" > /dev/null || rc=$?
+[ "$rc" -eq 1 ] || fail "honeypot whois of an unknown secret exit $rc, expected 1"
+rc=0; "$VIGILANTE" honeypot whois 2> /dev/null || rc=$?
+[ "$rc" -eq 2 ] || fail "honeypot whois without a SECRET exit $rc, expected 2"
