@@ -55,9 +55,9 @@ struct call {
 	bool is_open;
 	int dirfd;
 	uint64_t path_addr;
-	uint64_t open_flags;  /* is_open */
-	bool follow_last;     /* follows a symbolic link as the last component */
-	uint64_t buf_addr;    /* stat: where the result goes */
+	uint64_t open_flags; /* is_open */
+	bool follow_last;    /* follows a symbolic link as the last component */
+	uint64_t buf_addr;   /* stat: where the result goes */
 	bool is_statx;
 	uint32_t statx_flags; /* AT_STATX_SYNC_TYPE bits */
 	uint32_t statx_mask;
@@ -102,22 +102,24 @@ static pid_t tgid_of(pid_t tid)
 
 /* Whether the kernel has flagged the thread's process (its verdict, set in
  * the syscall that crossed the threshold, or by the daemon). */
-static bool flagged(const struct vg_supervisor *s, pid_t tid, pid_t *tgid)
+static bool flagged(const struct vg_supervisor *s, pid_t tid, pid_t *tgid, uint64_t *start_ns)
 {
+	const __u32 attacker = VG_FLAGGED | VG_BLOCKED | VG_QUARANTINED;
 	struct vg_verdict verdict;
 	__u32 key = (__u32)tid;
 
 	/* The verdicts map is keyed by tgid: a hit on the tid is its process. */
 	if (bpf_map_lookup_elem(s->verdicts_fd, &key, &verdict) == 0) {
 		*tgid = tid;
-		return verdict.flags & (VG_FLAGGED | VG_BLOCKED | VG_QUARANTINED);
+	} else {
+		*tgid = tgid_of(tid);
+		key = (__u32)*tgid;
+		if (*tgid == 0 || *tgid == tid ||
+		    bpf_map_lookup_elem(s->verdicts_fd, &key, &verdict))
+			return false;
 	}
-	*tgid = tgid_of(tid);
-	if (*tgid == 0 || *tgid == tid)
-		return false;
-	key = (__u32)*tgid;
-	return bpf_map_lookup_elem(s->verdicts_fd, &key, &verdict) == 0 &&
-	       (verdict.flags & (VG_FLAGGED | VG_BLOCKED | VG_QUARANTINED));
+	*start_ns = verdict.start_ns;
+	return verdict.flags & attacker;
 }
 
 static bool decode(const struct seccomp_notif *req, struct call *c)
@@ -255,7 +257,7 @@ static int decoy_copy(int decoy_fd)
 /* Answers the notification with a new fd in the process: the decoy.
  * Returns the fd number it got, or a negative errno. */
 static int serve_open(int listener, const struct seccomp_notif *req, const struct call *c,
-		      const char *decoy)
+		      const char *decoy, int *served_fd)
 {
 	_cleanup_close_ int fd = -1;
 	struct seccomp_notif_addfd addfd = {0};
@@ -278,7 +280,10 @@ static int serve_open(int listener, const struct seccomp_notif *req, const struc
 	addfd.srcfd = (__u32)fd;
 	addfd.newfd_flags = c->open_flags & O_CLOEXEC;
 	target = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
-	return target < 0 ? -errno : target;
+	if (target < 0)
+		return -errno;
+	*served_fd = steal_fd(&fd);
+	return target;
 }
 
 /* Writes the decoy's stat where the process asked for it. */
@@ -303,19 +308,77 @@ static int serve_stat(pid_t tid, const struct call *c, const char *decoy)
 	}
 }
 
-static void report(struct vg_supervisor *s, const struct vg_supervise_report *r)
+/* Sends a report, with fd (if >= 0) attached. */
+static void report(struct vg_supervisor *s, const struct vg_supervise_report *r, int fd)
 {
-	if (send(s->report_tx, r, sizeof(*r), MSG_DONTWAIT) < 0)
+	struct iovec iov = {(void *)r, sizeof(*r)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (fd >= 0) {
+		struct cmsghdr *cmsg;
+
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	}
+	if (sendmsg(s->report_tx, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		count(&s->stats.reports_dropped);
 }
 
-static void fill_report(struct vg_supervise_report *r, const struct seccomp_notif *req,
-			pid_t tgid, const struct call *c, const char *path,
+int supervise_read_report(int report_fd, struct vg_supervise_report *r, int *served_fd)
+{
+	struct iovec iov = {r, sizeof(*r)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = {
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = control.buf,
+	    .msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg;
+	ssize_t n = recvmsg(report_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	*served_fd = -1;
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -1;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
+		memcpy(served_fd, CMSG_DATA(cmsg), sizeof(int));
+	if (n != sizeof(*r)) {
+		vg_closep(served_fd);
+		*served_fd = -1;
+		errno = EPROTO;
+		return -1;
+	}
+	return 1;
+}
+
+static void fill_report(struct vg_supervise_report *r, const struct seccomp_notif *req, pid_t tgid,
+			uint64_t start_ns, const struct call *c, const char *path,
 			const struct vg_supervise_decoy *decoy)
 {
-	struct stat st;
+	char comm_path[64];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
 
 	memset(r, 0, sizeof(*r));
+	r->start_ns = start_ns;
+	snprintf(comm_path, sizeof(comm_path), "/proc/%u/comm", req->pid);
+	fd = open(comm_path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, r->comm, sizeof(r->comm) - 1) : -1;
+	if (n > 0 && r->comm[n - 1] == '\n')
+		r->comm[n - 1] = '\0';
 	r->event = c->is_open ? VG_SUPERVISE_DECOY_OPEN : VG_SUPERVISE_DECOY_STAT;
 	r->tgid = (uint32_t)tgid;
 	r->tid = req->pid;
@@ -326,15 +389,11 @@ static void fill_report(struct vg_supervise_report *r, const struct seccomp_noti
 	snprintf(r->asked, sizeof(r->asked), "%s", path);
 	snprintf(r->stands_for, sizeof(r->stands_for), "%s", decoy->stands_for);
 	snprintf(r->decoy, sizeof(r->decoy), "%s", decoy->decoy);
-	if (stat(decoy->decoy, &st) == 0) {
-		r->decoy_dev = st.st_dev;
-		r->decoy_ino = st.st_ino;
-	}
 }
 
 /* A flagged process's call. Returns true if it was answered here. */
 static bool answer_flagged(struct vg_supervisor *s, int listener, const struct seccomp_notif *req,
-			   pid_t tgid, struct seccomp_notif_resp *resp)
+			   pid_t tgid, uint64_t start_ns, struct seccomp_notif_resp *resp)
 {
 	pid_t tid = (pid_t)req->pid;
 	struct vg_supervise_decoy decoy;
@@ -367,19 +426,21 @@ static bool answer_flagged(struct vg_supervisor *s, int listener, const struct s
 	if (path[0] == '\0' || !find_decoy(s, tgid, tid, &c, path, &decoy, &mode))
 		return false;
 	count(&s->stats.decoyed);
-	fill_report(&r, req, tgid, &c, path, &decoy);
+	fill_report(&r, req, tgid, start_ns, &c, path, &decoy);
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id))
 		return true; /* gone while we looked */
 	if (mode != VG_MODE_ENFORCE) {
-		report(s, &r);
+		report(s, &r, -1);
 		return false;
 	}
 	r.served = 1;
 	if (c.is_open) {
-		err = serve_open(listener, req, &c, decoy.decoy);
+		_cleanup_close_ int served_fd = -1;
+
+		err = serve_open(listener, req, &c, decoy.decoy, &served_fd);
 		if (err >= 0) {
 			r.target_fd = err;
-			report(s, &r);
+			report(s, &r, served_fd);
 			return true;
 		}
 	} else {
@@ -388,12 +449,12 @@ static bool answer_flagged(struct vg_supervisor *s, int listener, const struct s
 			resp->flags = 0;
 			resp->val = 0;
 			resp->error = 0;
-			report(s, &r);
+			report(s, &r, -1);
 			return false;
 		}
 	}
 	r.error = -err;
-	report(s, &r);
+	report(s, &r, -1);
 	resp->flags = 0;
 	resp->error = err;
 	return err == -ENOENT; /* ENOENT from ADDFD: the process is gone */
@@ -402,6 +463,7 @@ static bool answer_flagged(struct vg_supervisor *s, int listener, const struct s
 static void serve(struct vg_supervisor *s, int listener, struct seccomp_notif *req,
 		  struct seccomp_notif_resp *resp)
 {
+	uint64_t start_ns = 0;
 	pid_t tgid = 0;
 
 	memset(req, 0, s->sizes.seccomp_notif);
@@ -411,9 +473,9 @@ static void serve(struct vg_supervisor *s, int listener, struct seccomp_notif *r
 	resp->id = req->id;
 	resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	count(&s->stats.notifications);
-	if (flagged(s, (pid_t)req->pid, &tgid)) {
+	if (flagged(s, (pid_t)req->pid, &tgid, &start_ns)) {
 		count(&s->stats.flagged);
-		if (answer_flagged(s, listener, req, tgid, resp))
+		if (answer_flagged(s, listener, req, tgid, start_ns, resp))
 			return;
 	}
 	ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp); /* ENOENT: it died meanwhile */

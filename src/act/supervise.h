@@ -6,7 +6,9 @@
  * is a decoyed file, the process is handed a file descriptor to the decoy
  * (SECCOMP_IOCTL_NOTIF_ADDFD) or the decoy's stat: the real file is never
  * opened by it. What it served is reported to the daemon's main loop as
- * struct vg_supervise_report datagrams.
+ * struct vg_supervise_report datagrams; a served open's report carries a
+ * duplicate of the fd the process got (SCM_RIGHTS), which shares its file
+ * offset: how far the process has read the decoy, without a kernel probe.
  *
  * Failing: if the daemon dies, the kernel fails the pending and later
  * intercepted calls of the workload with ENOSYS (it does not run unwatched).
@@ -33,14 +35,14 @@ enum vg_supervise_event {
 struct vg_supervise_report {
 	uint32_t event; /* enum vg_supervise_event */
 	uint32_t tgid, tid;
-	uint32_t kind;	    /* enum vg_decoy_kind */
-	uint32_t served;    /* 1: the decoy was served; 0: monitor mode, the real file was */
-	int32_t target_fd;  /* DECOY_OPEN, served: the fd number the process got */
-	int32_t error;	    /* errno when serving failed (the call failed with it) */
-	uint32_t syscall;   /* x86_64 number */
-	uint64_t ts_ns;	    /* CLOCK_BOOTTIME */
-	uint64_t decoy_dev; /* the decoy file, to count the bytes read from it */
-	uint64_t decoy_ino;
+	uint64_t start_ns; /* the process's start, from its verdict (0: unknown) */
+	char comm[16];
+	uint32_t kind;		   /* enum vg_decoy_kind */
+	uint32_t served;	   /* 1: the decoy was served; 0: monitor mode, the real file was */
+	int32_t target_fd;	   /* DECOY_OPEN, served: the fd number the process got */
+	int32_t error;		   /* errno when serving failed (the call failed with it) */
+	uint32_t syscall;	   /* x86_64 number */
+	uint64_t ts_ns;		   /* CLOCK_BOOTTIME */
 	char asked[PATH_MAX];	   /* the path as the process gave it */
 	char stands_for[PATH_MAX]; /* the decoyed path it resolved to */
 	char decoy[PATH_MAX];	   /* the decoy file */
@@ -63,6 +65,10 @@ struct vg_supervise_stats {
 };
 
 struct vg_supervisor;
+
+/* Reads one report; *served_fd is the duplicate of a served decoy's fd
+ * (-1 if none; the caller closes it). Returns 1, 0 when none waits, -1. */
+int supervise_read_report(int report_fd, struct vg_supervise_report *r, int *served_fd);
 
 /* Starts the thread. verdicts_fd: the sensor's verdicts map (tgid ->
  * struct vg_verdict), read on every notification. *report_fd: the read end

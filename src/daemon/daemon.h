@@ -53,6 +53,16 @@ struct vaccine {
 	uint64_t created_real_ns, expires_real_ns;
 };
 
+/* A decoy fd a process was given: the daemon's duplicate shares its file
+ * offset, read at the process's exit as the bytes it read. */
+struct served_decoy {
+	uint32_t tgid;
+	int fd;
+	int pidfd;	    /* readable once the process has exited */
+	uint64_t served_ns; /* CLOCK_BOOTTIME */
+	char decoy[PATH_MAX];
+};
+
 enum quarantine_state { Q_FROZEN, Q_RELEASED, Q_KILLED };
 
 struct quarantine {
@@ -104,7 +114,8 @@ struct daemon {
 	int gate_report_fd;
 	struct vg_supervisor *supervisor; /* answers supervised workloads' open/stat */
 	int supervise_report_fd;
-	struct vg_decoy_reads *decoy_reads; /* loaded at the first decoy served */
+	struct served_decoy *served; /* decoy fds given out, until their process exits */
+	int served_count, served_cap;
 	bool exec_gate_armed; /* exec marks in place: some process is flagged */
 	int64_t boot_to_real_ns;
 
@@ -189,7 +200,8 @@ void honeypot_on_report(struct daemon *d);
 void honeypot_on_exit(struct daemon *d, const struct vg_exit_event *ev);
 void honeypot_tick(struct daemon *d);
 void honeypot_stop(struct daemon *d);
-/* A "type":"honeypot" record about a process (start_ns 0: the live one). */
+/* A "type":"honeypot" record about a process (start_ns 0: the live one;
+ * ts_ns 0: now). */
 struct json_object *honeypot_record(struct daemon *d, const char *event, pid_t tgid,
 				    uint64_t start_ns, uint64_t ts_ns);
 /* Flags a process (source: "operator", "honeytoken", "decoy_service"),

@@ -12,14 +12,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "act/decoy.h"
 #include "act/freeze.h"
-#include "sense/decoy_reads_loader.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "record/event_json.h"
@@ -45,6 +47,12 @@ struct json_object *honeypot_record(struct daemon *d, const char *event, pid_t t
 
 	json_object_object_add(obj, "type", json_object_new_string("honeypot"));
 	json_object_object_add(obj, "event", json_object_new_string(event));
+	if (!ts_ns) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_BOOTTIME, &now);
+		ts_ns = (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
+	}
 	event_json_add_time(obj, ts_ns, d->boot_to_real_ns);
 	event_json_add_process(obj, d->procs, (uint32_t)tgid, alive ? alive->start_ns : start_ns);
 	return obj;
@@ -103,49 +111,85 @@ int honeypot_apply(struct daemon *d, const struct vg_policy *p, char *err, size_
 	return prepare_decoys(d, p, err, errlen);
 }
 
-/* A decoy was served to tgid: count what it reads from it. The counting
- * program is loaded at the first decoy served (it runs after every read
- * on the host, so not before it is needed). */
-static void track_read(struct daemon *d, uint32_t tgid, uint64_t dev, uint64_t ino)
-{
-	char err[256];
+#define MAX_SERVED 4096
 
-	if (!d->decoy_reads && decoy_reads_open(&d->decoy_reads, err, sizeof(err))) {
-		vg_warn("honeypot: bytes read from decoys will not be counted: %s", err);
+/* What the process read of a decoy (its offset in it), as a record; then
+ * the duplicate is closed. */
+static void publish_read(struct daemon *d, struct served_decoy *sd, uint64_t start_ns,
+			 uint64_t ts_ns)
+{
+	off_t offset = lseek(sd->fd, 0, SEEK_CUR);
+	struct json_object *obj =
+	    honeypot_record(d, "decoy_read", (pid_t)sd->tgid, start_ns, ts_ns);
+
+	json_text_add(obj, "decoy", sd->decoy, strlen(sd->decoy));
+	json_object_object_add(obj, "bytes", json_object_new_int64(offset < 0 ? 0 : offset));
+	pipeline_publish(d, obj, WAL_DECOY, VG_SINK_ALERT);
+	close(sd->fd);
+	close(sd->pidfd);
+}
+
+static bool has_exited(int pidfd)
+{
+	struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+
+	return poll(&pfd, 1, 0) == 1;
+}
+
+/* Records what the processes that have exited read of their decoys. */
+static void reap_served(struct daemon *d, uint64_t start_ns, uint64_t ts_ns)
+{
+	int kept = 0;
+
+	for (int i = 0; i < d->served_count; i++) {
+		if (has_exited(d->served[i].pidfd))
+			publish_read(d, &d->served[i], start_ns, ts_ns);
+		else
+			d->served[kept++] = d->served[i];
+	}
+	d->served_count = kept;
+}
+
+/* Keeps the duplicate of a served decoy fd until its process exits. */
+static void keep_served(struct daemon *d, const struct vg_supervise_report *r, int fd)
+{
+	struct served_decoy *sd;
+	int pidfd = (int)syscall(SYS_pidfd_open, r->tgid, 0);
+
+	if (pidfd < 0) { /* gone already: what it read is final */
+		struct served_decoy gone = {.tgid = r->tgid, .fd = fd, .pidfd = -1};
+
+		snprintf(gone.decoy, sizeof(gone.decoy), "%s", r->decoy);
+		publish_read(d, &gone, r->start_ns, 0);
 		return;
 	}
-	if (decoy_reads_watch(d->decoy_reads, dev, ino))
-		vg_warn("honeypot: watching decoy inode %llu: %s", (unsigned long long)ino,
-			strerror(errno));
-}
+	if (d->served_count == MAX_SERVED) {
+		/* Full: the oldest is recorded as read so far. */
+		publish_read(d, &d->served[0], 0, r->ts_ns);
+		memmove(d->served, d->served + 1, (size_t)(MAX_SERVED - 1) * sizeof(*d->served));
+		d->served_count--;
+	}
+	if (d->served_count == d->served_cap) {
+		int cap = d->served_cap ? 2 * d->served_cap : 16;
+		struct served_decoy *grown = realloc(d->served, (size_t)cap * sizeof(*grown));
 
-struct read_ctx {
-	struct daemon *d;
-	const struct vg_exit_event *ev;
-};
-
-static void publish_bytes(uint64_t dev, uint64_t ino, uint64_t bytes, void *arg)
-{
-	struct read_ctx *ctx = arg;
-	struct json_object *obj = honeypot_record(ctx->d, "decoy_read", (pid_t)ctx->ev->hdr.tgid,
-						  ctx->ev->hdr.start_ns, ctx->ev->hdr.ts_ns);
-
-	json_object_object_add(obj, "decoy_dev", json_object_new_uint64(dev));
-	json_object_object_add(obj, "decoy_ino", json_object_new_uint64(ino));
-	json_object_object_add(obj, "bytes", json_object_new_uint64(bytes));
-	pipeline_publish(ctx->d, obj, WAL_DECOY, VG_SINK_ALERT);
-}
-
-/* A process exited: record what it read from decoys, after what it was
- * served (reports still queued go first). */
-void honeypot_on_exit(struct daemon *d, const struct vg_exit_event *ev)
-{
-	struct read_ctx ctx = {d, ev};
-
-	if (!d->decoy_reads)
-		return;
-	honeypot_on_report(d);
-	decoy_reads_take(d->decoy_reads, ev->hdr.tgid, publish_bytes, &ctx);
+		if (!grown) {
+			vg_warn("honeypot: out of memory: bytes read from a decoy by %u are not "
+				"recorded",
+				r->tgid);
+			close(fd);
+			close(pidfd);
+			return;
+		}
+		d->served = grown;
+		d->served_cap = cap;
+	}
+	sd = &d->served[d->served_count++];
+	sd->tgid = r->tgid;
+	sd->fd = fd;
+	sd->pidfd = pidfd;
+	sd->served_ns = r->ts_ns;
+	snprintf(sd->decoy, sizeof(sd->decoy), "%s", r->decoy);
 }
 
 int honeypot_start(struct daemon *d, char *err, size_t errlen)
@@ -156,8 +200,8 @@ int honeypot_start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	if (sensor_set_supervised_root(d->sensor, honeypot_run_root(), err, errlen) ||
-	    supervise_start(sensor_verdicts_fd(d->sensor), &d->supervisor,
-			    &d->supervise_report_fd, err, errlen) ||
+	    supervise_start(sensor_verdicts_fd(d->sensor), &d->supervisor, &d->supervise_report_fd,
+			    err, errlen) ||
 	    daemon_add_fd(d, d->supervise_report_fd, TAG_SUPERVISE))
 		return -1;
 	return honeypot_apply(d, &d->policy, err, errlen);
@@ -168,10 +212,13 @@ static const char *supervise_event_name(uint32_t event)
 	return event == VG_SUPERVISE_DECOY_OPEN ? "decoy_open" : "decoy_stat";
 }
 
-static void publish_report(struct daemon *d, const struct vg_supervise_report *r)
+static void publish_report(struct daemon *d, const struct vg_supervise_report *r, int served_fd)
 {
-	struct json_object *obj =
-	    honeypot_record(d, supervise_event_name(r->event), (pid_t)r->tgid, 0, r->ts_ns);
+	struct json_object *obj = honeypot_record(d, supervise_event_name(r->event), (pid_t)r->tgid,
+						  r->start_ns, r->ts_ns);
+
+	if (!json_object_object_get_ex(obj, "comm", NULL))
+		json_text_add(obj, "comm", r->comm, strnlen(r->comm, sizeof(r->comm)));
 
 	json_object_object_add(obj, "tid", json_object_new_int64(r->tid));
 	json_object_object_add(obj, "syscall", json_object_new_int64(r->syscall));
@@ -186,21 +233,41 @@ static void publish_report(struct daemon *d, const struct vg_supervise_report *r
 		json_object_object_add(obj, "fd", json_object_new_int(r->target_fd));
 	if (r->error)
 		json_object_object_add(obj, "error", json_object_new_string(strerror(r->error)));
-	if (r->served && r->event == VG_SUPERVISE_DECOY_OPEN)
-		track_read(d, r->tgid, r->decoy_dev, r->decoy_ino);
 	d->alerts_total++;
 	pipeline_publish(d, obj, WAL_DECOY, VG_SINK_ALERT);
+	if (served_fd >= 0)
+		keep_served(d, r, served_fd);
+}
+
+static void drain_reports(struct daemon *d)
+{
+	struct vg_supervise_report r;
+	int rc, served_fd;
+
+	while ((rc = supervise_read_report(d->supervise_report_fd, &r, &served_fd)) == 1)
+		publish_report(d, &r, served_fd);
+	if (rc < 0)
+		vg_warn("honeypot: reading the supervisor's reports: %s", strerror(errno));
 }
 
 void honeypot_on_report(struct daemon *d)
 {
-	struct vg_supervise_report r;
-	ssize_t n;
+	/* What the kernel queued came first (the score that flagged the
+	 * process, its exec): recorded before what it was served since. */
+	if (sensor_consume(d->sensor) < 0)
+		vg_warn("reading the ring buffer failed");
+	drain_reports(d);
+}
 
-	while ((n = recv(d->supervise_report_fd, &r, sizeof(r), MSG_DONTWAIT)) == sizeof(r))
-		publish_report(d, &r);
-	if (n >= 0 && n != sizeof(r))
-		vg_warn("honeypot: a short report from the supervisor (%zd bytes)", n);
+/* A process exited: record how much of each decoy it read. (A decoy whose
+ * report is still queued is recorded when the report is read.) */
+void honeypot_on_exit(struct daemon *d, const struct vg_exit_event *ev)
+{
+	for (int i = 0; i < d->served_count; i++)
+		if (d->served[i].tgid == ev->hdr.tgid) {
+			reap_served(d, ev->hdr.start_ns, ev->hdr.ts_ns);
+			return;
+		}
 }
 
 /* Removes the cgroups of supervised workloads that have ended. */
@@ -210,7 +277,7 @@ void honeypot_tick(struct daemon *d)
 	DIR *dir;
 	struct dirent *ent;
 
-	(void)d;
+	reap_served(d, 0, 0);
 	if (fd < 0 || !(dir = fdopendir(fd)))
 		return;
 	steal_fd(&fd);
@@ -224,7 +291,10 @@ void honeypot_stop(struct daemon *d)
 {
 	supervise_stop(d->supervisor);
 	d->supervisor = NULL;
-	decoy_reads_close(d->decoy_reads);
-	d->decoy_reads = NULL;
+	for (int i = 0; i < d->served_count; i++)
+		publish_read(d, &d->served[i], 0, 0);
+	free(d->served);
+	d->served = NULL;
+	d->served_count = d->served_cap = 0;
 	d->supervise_report_fd = -1; /* closed with the supervisor */
 }

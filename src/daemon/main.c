@@ -299,8 +299,10 @@ static int setup_loop(struct daemon *d, char *err, size_t errlen)
 	    (d->tick_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0 ||
 	    (d->stats_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0 ||
 	    arm_timer(d->tick_timer_fd, 1000000000, 1000000000) ||
-	    daemon_add_fd(d, d->signal_fd, TAG_SIGNAL) || daemon_add_fd(d, d->commit_timer_fd, TAG_COMMIT) ||
-	    daemon_add_fd(d, d->tick_timer_fd, TAG_TICK) || daemon_add_fd(d, d->stats_timer_fd, TAG_STATS)) {
+	    daemon_add_fd(d, d->signal_fd, TAG_SIGNAL) ||
+	    daemon_add_fd(d, d->commit_timer_fd, TAG_COMMIT) ||
+	    daemon_add_fd(d, d->tick_timer_fd, TAG_TICK) ||
+	    daemon_add_fd(d, d->stats_timer_fd, TAG_STATS)) {
 		snprintf(err, errlen, "setting up the event loop: %s", strerror(errno));
 		return -1;
 	}
@@ -480,10 +482,10 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	proctable_seed(d->procs);
-	if (open_sensor(d, err, errlen) || daemon_add_fd(d, sensor_epoll_fd(d->sensor), TAG_SENSOR) ||
+	if (open_sensor(d, err, errlen) ||
+	    daemon_add_fd(d, sensor_epoll_fd(d->sensor), TAG_SENSOR) ||
 	    precog_start(d, err, errlen) || honeypot_start(d, err, errlen) ||
-	    control_open(d, err, errlen) ||
-	    daemon_add_fd(d, d->control_fd, TAG_CONTROL))
+	    control_open(d, err, errlen) || daemon_add_fd(d, d->control_fd, TAG_CONTROL))
 		return -1;
 	quarantine_recover(d);
 	vg_info("watching (%s scope, policy %s)", policy_scope_name(d->policy.scope.kind),

@@ -18,6 +18,9 @@ DAEMON_PID=
 TEST_CGROUP=
 STARTED_PIDS=()
 TEST_MOUNTS=()
+# Supervised workloads (`vigilante run`) a test starts are named
+# $RUN_PREFIX-...: cleanup ends whatever of them is left.
+RUN_PREFIX="vgtest-$$"
 
 # A tmpfs of the test's own, for files the gates protect.
 mount_test_tmpfs() {
@@ -142,6 +145,11 @@ cleanup() {
 			echo 1 > "$q/cgroup.kill"
 			for _ in $(seq 50); do rmdir "$q" 2>/dev/null && break; sleep 0.1; done
 		done
+	done
+	for w in "$(cgroup2_root)"/vigilante-run/"$RUN_PREFIX"-*; do
+		[ -d "$w" ] || continue
+		echo 1 > "$w/cgroup.kill"
+		for _ in $(seq 50); do rmdir "$w" 2>/dev/null && break; sleep 0.1; done
 	done
 	for m in "${TEST_MOUNTS[@]}"; do umount "$m" 2>/dev/null || umount -l "$m"; done
 	if [ -n "$TEST_CGROUP" ] && [ -d "$TEST_CGROUP" ]; then
