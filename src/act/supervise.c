@@ -364,21 +364,37 @@ int supervise_read_report(int report_fd, struct vg_supervise_report *r, int *ser
 	return 1;
 }
 
+/* The thread's name and its process's parent, from /proc/TID/stat:
+ * "TID (COMM) STATE PPID ...", where COMM may itself hold ')' or spaces. */
+static void read_comm_ppid(uint32_t tid, char comm[16], uint32_t *ppid)
+{
+	char path[64], buf[512], *open_paren, *close_paren;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren)
+		return;
+	len = (size_t)(close_paren - open_paren - 1);
+	memcpy(comm, open_paren + 1, len < 15 ? len : 15);
+	sscanf(close_paren + 1, " %*c %u", ppid);
+}
+
 static void fill_report(struct vg_supervise_report *r, const struct seccomp_notif *req, pid_t tgid,
 			uint64_t start_ns, const struct call *c, const char *path,
 			const struct vg_supervise_decoy *decoy)
 {
-	char comm_path[64];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-
 	memset(r, 0, sizeof(*r));
 	r->start_ns = start_ns;
-	snprintf(comm_path, sizeof(comm_path), "/proc/%u/comm", req->pid);
-	fd = open(comm_path, O_RDONLY | O_CLOEXEC);
-	n = fd >= 0 ? read(fd, r->comm, sizeof(r->comm) - 1) : -1;
-	if (n > 0 && r->comm[n - 1] == '\n')
-		r->comm[n - 1] = '\0';
+	read_comm_ppid(req->pid, r->comm, &r->ppid);
 	r->event = c->is_open ? VG_SUPERVISE_DECOY_OPEN : VG_SUPERVISE_DECOY_STAT;
 	r->tgid = (uint32_t)tgid;
 	r->tid = req->pid;

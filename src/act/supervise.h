@@ -36,6 +36,7 @@ struct vg_supervise_report {
 	uint32_t event; /* enum vg_supervise_event */
 	uint32_t tgid, tid;
 	uint64_t start_ns; /* the process's start, from its verdict (0: unknown) */
+	uint32_t ppid;
 	char comm[16];
 	uint32_t kind;		   /* enum vg_decoy_kind */
 	uint32_t served;	   /* 1: the decoy was served; 0: monitor mode, the real file was */

@@ -2,6 +2,7 @@
  * files directly, need no daemon, and never modify the log. */
 #include "cli/commands.h"
 #include "common/log.h"
+#include "record/json_text.h"
 #include "record/wal.h"
 
 #include <errno.h>
@@ -197,17 +198,8 @@ static void print_escaped(const uint8_t *data, uint32_t len)
 /* The payload as JSON when it is JSON, else as a string. */
 static struct json_object *payload_json(const struct wal_record *rec)
 {
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *parsed = NULL;
+	struct json_object *parsed = json_text_parse((const char *)rec->payload, rec->len);
 
-	if (tok && rec->len) {
-		parsed = json_tokener_parse_ex(tok, (const char *)rec->payload, (int)rec->len);
-		if (parsed && json_tokener_get_parse_end(tok) != rec->len) {
-			json_object_put(parsed);
-			parsed = NULL;
-		}
-	}
-	json_tokener_free(tok);
 	return parsed ? parsed
 		      : json_object_new_string_len((const char *)rec->payload, (int)rec->len);
 }

@@ -221,6 +221,7 @@ static void publish_report(struct daemon *d, const struct vg_supervise_report *r
 		json_text_add(obj, "comm", r->comm, strnlen(r->comm, sizeof(r->comm)));
 
 	json_object_object_add(obj, "tid", json_object_new_int64(r->tid));
+	json_object_object_add(obj, "ppid", json_object_new_int64(r->ppid));
 	json_object_object_add(obj, "syscall", json_object_new_int64(r->syscall));
 	json_object_object_add(obj, "kind",
 			       json_object_new_string(policy_decoy_kind_name(r->kind)));

@@ -145,6 +145,23 @@ static void send_status(struct daemon *d, struct control_client *c)
 				       json_object_new_uint64(g.reports_dropped));
 		json_object_object_add(r, "gate", gate);
 	}
+	if (d->supervisor) {
+		struct vg_supervise_stats s;
+		struct json_object *honeypot = json_object_new_object();
+
+		supervise_stats(d->supervisor, &s);
+		json_object_object_add(honeypot, "workloads", json_object_new_uint64(s.workloads));
+		json_object_object_add(honeypot, "notifications",
+				       json_object_new_uint64(s.notifications));
+		json_object_object_add(honeypot, "flagged", json_object_new_uint64(s.flagged));
+		json_object_object_add(honeypot, "decoyed", json_object_new_uint64(s.decoyed));
+		json_object_object_add(honeypot, "failed", json_object_new_uint64(s.failed));
+		json_object_object_add(honeypot, "reports_dropped",
+				       json_object_new_uint64(s.reports_dropped));
+		json_object_object_add(honeypot, "decoys_open",
+				       json_object_new_int(d->served_count));
+		json_object_object_add(r, "honeypot", honeypot);
+	}
 	json_object_object_add(r, "programs", programs_json(d));
 	control_send_json(d, c, r);
 }

@@ -1,5 +1,6 @@
 #include "record/json_text.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,4 +105,20 @@ const char *json_text_line(struct json_object *obj)
 {
 	return json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
 						       JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+struct json_object *json_text_parse(const char *buf, size_t len)
+{
+	struct json_tokener *tok;
+	struct json_object *parsed = NULL;
+
+	if (len == 0 || len > INT_MAX || !(tok = json_tokener_new()))
+		return NULL;
+	parsed = json_tokener_parse_ex(tok, buf, (int)len);
+	if (parsed && json_tokener_get_parse_end(tok) != len) {
+		json_object_put(parsed);
+		parsed = NULL;
+	}
+	json_tokener_free(tok);
+	return parsed;
 }

@@ -19,5 +19,8 @@ void json_text_add(struct json_object *obj, const char *key, const char *buf, si
 struct json_object *json_text_base64(const void *buf, size_t len);
 /* Serialises obj as one line (no newline inside; caller adds the '\n'). */
 const char *json_text_line(struct json_object *obj);
+/* The JSON value that is exactly buf[0..len), or NULL (not JSON, trailing
+ * bytes, empty). */
+struct json_object *json_text_parse(const char *buf, size_t len);
 
 #endif

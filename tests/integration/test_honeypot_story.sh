@@ -92,5 +92,17 @@ read_bytes=$(jq -s '[.[].payload | select(.type == "honeypot" and .event == "dec
 [ "$read_bytes" -ge $((6 * $(stat -c %s "$decoy"))) ] ||
 	fail "the decoy_read records count $read_bytes bytes, less than the six reads"
 "$VIGILANTE" wal verify "$WORK/wal" > /dev/null || fail "the forensic log does not verify"
+
+# `honeypot log --pid` of the flagged probe: its own crossing, then every
+# descendant's decoys (the script, each cat), not the unflagged workload's.
+probe=$(jq -r 'select(.[0] == "score") | .[1]' "$WORK/timeline" | head -1)
+"$VIGILANTE" honeypot log --wal "$WORK/wal" --pid "$probe" > "$WORK/log.txt" || fail "honeypot log failed"
+note "honeypot log --pid $probe: $(wc -l < "$WORK/log.txt") lines"
+grep -q "score crossed flag" "$WORK/log.txt" || fail "honeypot log lacks the crossing: $(cat "$WORK/log.txt")"
+[ "$(grep -c ' -> shadow decoy ' "$WORK/log.txt")" -eq 7 ] ||
+	fail "honeypot log --pid does not show the 7 decoyed calls: $(cat "$WORK/log.txt")"
+grep -q "workload .* started" "$WORK/log.txt" && fail "honeypot log --pid $probe shows the workload's start"
+"$VIGILANTE" honeypot log --wal "$WORK/wal" --json | jq -e -s 'length >= 15' > /dev/null ||
+	fail "honeypot log --json is not one object per record"
 stop_daemon || fail "vigilanted exited with an error"
 note "ok: 6 decoyed opens, 1 decoyed stat, $read_bytes decoy bytes read, real file only to the unflagged"

@@ -1,0 +1,158 @@
+/* honeypot_probe: hostile behaviour for the honeypot's supervisor, run by a
+ * flagged process of a supervised workload.
+ *
+ *   honeypot_probe READY_FILE GO_FIFO PATH MARKER
+ *
+ * Writes its pid to READY_FILE, waits for a line on GO_FIFO (the test flags
+ * it meanwhile), then, against PATH (a decoyed path) and MARKER (a string
+ * only the real file holds), prints one line per trial:
+ *   longpath ERRNO             an open of a path longer than PATH_MAX
+ *   unmap leaks=N              opens whose path is unmapped during the call
+ *   die ok                     children killed while their open is pending
+ *   fork children=N leaks=N failed=N
+ *                              a thousand children each opening PATH
+ * "leaks" counts opens that returned the real content. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define ROUNDS	 200
+#define CHILDREN 1000
+
+static const char *marker;
+
+/* 1 if fd's content holds the marker (the real file), 0 if not. */
+static int is_real(int fd)
+{
+	char buf[8192];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return 0;
+	buf[n] = '\0';
+	return strstr(buf, marker) != NULL;
+}
+
+static void long_path(void)
+{
+	size_t len = 3 * 4096;
+	char *path = malloc(len + 1);
+	int fd;
+
+	if (!path)
+		exit(1);
+	for (size_t i = 0; i < len; i += 2)
+		memcpy(path + i, "a/", 2);
+	path[0] = '/';
+	path[len] = '\0';
+	fd = open(path, O_RDONLY);
+	printf("longpath %s\n", fd < 0 ? strerrorname_np(errno) : "opened");
+	free(path);
+}
+
+static void *unmap_page(void *page)
+{
+	munmap(page, 4096);
+	return NULL;
+}
+
+static void unmapped_path(const char *path)
+{
+	int leaks = 0;
+
+	for (int i = 0; i < ROUNDS; i++) {
+		char *page =
+		    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		pthread_t thread;
+		int fd;
+
+		if (page == MAP_FAILED)
+			exit(1);
+		strcpy(page, path);
+		if (pthread_create(&thread, NULL, unmap_page, page))
+			exit(1);
+		fd = open(page, O_RDONLY);
+		pthread_join(thread, NULL);
+		if (fd >= 0) {
+			leaks += is_real(fd);
+			close(fd);
+		}
+	}
+	printf("unmap leaks=%d\n", leaks);
+}
+
+static void die_pending(const char *path)
+{
+	for (int i = 0; i < ROUNDS; i++) {
+		pid_t child = fork();
+
+		if (child == 0) {
+			int fd = open(path, O_RDONLY);
+
+			_exit(fd >= 0 && is_real(fd));
+		}
+		if (i % 2)
+			usleep((useconds_t)(i % 7) * 50);
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	printf("die ok\n");
+}
+
+static void many_children(const char *path)
+{
+	int leaks = 0, failed = 0, status;
+
+	for (int i = 0; i < CHILDREN; i++) {
+		pid_t child = fork();
+
+		if (child < 0) {
+			failed++;
+			continue;
+		}
+		if (child == 0) {
+			int fd = open(path, O_RDONLY);
+
+			_exit(fd < 0 ? 2 : is_real(fd));
+		}
+	}
+	while (wait(&status) > 0) {
+		if (!WIFEXITED(status) || WEXITSTATUS(status) == 2)
+			failed++;
+		else
+			leaks += WEXITSTATUS(status);
+	}
+	printf("fork children=%d leaks=%d failed=%d\n", CHILDREN, leaks, failed);
+}
+
+int main(int argc, char **argv)
+{
+	char line[16];
+	FILE *f;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: honeypot_probe READY_FILE GO_FIFO PATH MARKER\n");
+		return 2;
+	}
+	marker = argv[4];
+	f = fopen(argv[1], "w");
+	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f))
+		return 1;
+	f = fopen(argv[2], "r");
+	if (!f || !fgets(line, sizeof(line), f))
+		return 1;
+	fclose(f);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	long_path();
+	unmapped_path(argv[3]);
+	die_pending(argv[3]);
+	many_children(argv[3]);
+	return 0;
+}
