@@ -164,7 +164,7 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./$(BUILD)/vigilanted
 
-BENCH_BINS := $(BUILD)/bench/floor $(BUILD)/bench/workload
+BENCH_BINS := $(BUILD)/bench/floor $(BUILD)/bench/workload $(BUILD)/bench/decoy_opens
 
 $(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)
@@ -175,6 +175,8 @@ $(BUILD)/bench/floor: bench/floor.c $(BUILD)/bench/floor.skel.h
 	$(CC) $(ALL_CFLAGS) -I$(BUILD)/bench $< -o $@ $(LDLIBS)
 $(BUILD)/bench/workload: bench/workload.c
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
+$(BUILD)/bench/decoy_opens: bench/decoy_opens.c
+	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(HELPER_BINS)
@@ -182,6 +184,7 @@ bench: deps
 	@bench/exec_gate.sh $(BUILD)
 	@bench/quarantine.sh $(BUILD)
 	@bench/vaccine.sh $(BUILD)
+	@bench/honeypot.sh $(BUILD)
 
 install: all
 	install -D -m 0755 $(BUILD)/vigilanted $(DESTDIR)/usr/local/sbin/vigilanted

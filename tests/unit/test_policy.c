@@ -121,6 +121,8 @@ static void load_ok(const char *yaml, struct vg_policy *policy)
 static void test_default_has_documented_values(void **state)
 {
 	static const char *const writable[] = {"/tmp", "/var/tmp", "/dev/shm"};
+	static const char *const shadow[] = {"/etc/shadow"};
+	static const char *const ssh_keys[] = {"/root/.ssh/id_ed25519", "/root/.ssh/id_rsa"};
 	static const char *const protected_paths[] = {
 	    "/etc/shadow",
 	    "/etc/gshadow",
@@ -161,8 +163,56 @@ static void test_default_has_documented_values(void **state)
 	assert_int_equal(policy.vaccination.threshold, 950);
 	assert_int_equal(policy.vaccination.ttl_seconds, 24 * 3600);
 	assert_int_equal(policy.honeypot.mode, VG_MODE_OFF);
+	assert_string_equal(policy.honeypot.decoy_dir, "/var/lib/vigilante/decoys");
+	assert_paths(&policy.honeypot.decoys[VG_DECOY_SHADOW], shadow, 1);
+	assert_paths(&policy.honeypot.decoys[VG_DECOY_SSH_KEY], ssh_keys, 2);
+	for (unsigned k = 0; k < VG_DECOY_KINDS; k++)
+		assert_int_equal(policy.honeypot.honeytokens[k].count, 0);
+	assert_int_equal(policy.honeypot.services[VG_SERVICE_SSH].count, 1);
+	assert_int_equal(policy.honeypot.services[VG_SERVICE_SSH].ports[0], 2222);
+	assert_int_equal(policy.honeypot.services[VG_SERVICE_REDIS].ports[0], 6380);
 	assert_int_equal(policy.cloning.mode, VG_MODE_OFF);
 	policy_free(&policy);
+}
+
+static void test_honeypot_section(void **state)
+{
+	static const char *const tokens[] = {"/srv/canary/.aws/credentials"};
+	struct vg_policy policy = {0};
+	struct vg_policy_error err = {{0}};
+	const char *yaml = "honeypot:\n"
+			   "  mode: enforce\n"
+			   "  decoys: {shadow: [/etc/shadow], ssh_key: []}\n"
+			   "  honeytokens: {aws_credentials: [/srv/canary/.aws/credentials]}\n"
+			   "  services: {ssh: [22222], redis: []}\n";
+
+	(void)state;
+	if (policy_load_buffer(yaml, strlen(yaml), NAME, &policy, &err))
+		fail_msg("refused: %s", err.message);
+	assert_int_equal(policy.honeypot.mode, VG_MODE_ENFORCE);
+	assert_int_equal(policy.honeypot.decoys[VG_DECOY_SSH_KEY].count, 0);
+	/* A kind not given keeps its default. */
+	assert_int_equal(policy.honeypot.decoys[VG_DECOY_GIT_CREDENTIALS].count, 1);
+	assert_paths(&policy.honeypot.honeytokens[VG_DECOY_AWS_CREDENTIALS], tokens, 1);
+	assert_int_equal(policy.honeypot.services[VG_SERVICE_SSH].ports[0], 22222);
+	assert_int_equal(policy.honeypot.services[VG_SERVICE_REDIS].count, 0);
+	policy_free(&policy);
+
+	assert_refused("honeypot: {decoys: {passwd: [/etc/passwd]}}\n",
+		       NAME ":1:21: ", "unknown key 'passwd' in honeypot.decoys");
+	assert_refused("honeypot: {services: {ssh: [0]}}\n",
+		       NAME ":1:29: ", "honeypot.services.ssh");
+	assert_refused("honeypot: {services: {ssh: [65536]}}\n",
+		       NAME ":1:29: ", "honeypot.services.ssh");
+	assert_refused("honeypot: {services: {ssh: [2222, 2222]}}\n",
+		       NAME ":1:35: ", "port 2222 is listed twice");
+	assert_refused("honeypot: {services: {ssh: [2222], redis: [2222]}}\n",
+		       NAME ":1:43: ", "port 2222 is already a ssh service");
+	assert_refused("honeypot:\n  decoys: {shadow: [/etc/shadow]}\n"
+		       "  honeytokens: {shadow: [/etc/shadow]}\n",
+		       NAME ":3:16: ", "/etc/shadow' is listed twice");
+	assert_refused("honeypot: {decoys: {shadow: [etc/shadow]}}\n",
+		       NAME ":1:30: ", "an absolute path");
 }
 
 /* The defaults a missing key takes are the embedded file's values. */
@@ -681,6 +731,7 @@ int main(void)
 	    cmocka_unit_test(test_path_too_long),
 	    cmocka_unit_test(test_too_many_paths),
 	    cmocka_unit_test(test_duplicates),
+	    cmocka_unit_test(test_honeypot_section),
 	    cmocka_unit_test(test_syntax_error),
 	    cmocka_unit_test(test_anchors_aliases_and_tags),
 	    cmocka_unit_test(test_deep_nesting),
