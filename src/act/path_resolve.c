@@ -21,10 +21,10 @@
 
 struct walk {
 	pid_t tgid, tid;
-	int root;		  /* the process's root directory */
-	int cur;		  /* the directory reached so far */
-	char rest[2 * PATH_MAX];  /* what is left to walk */
-	size_t pos;		  /* next byte of rest */
+	int root;		 /* the process's root directory */
+	int cur;		 /* the directory reached so far */
+	char rest[2 * PATH_MAX]; /* what is left to walk */
+	size_t pos;		 /* next byte of rest */
 	int links;
 };
 

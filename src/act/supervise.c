@@ -55,9 +55,9 @@ struct call {
 	bool is_open;
 	int dirfd;
 	uint64_t path_addr;
-	uint64_t open_flags;  /* is_open */
-	bool follow_last;     /* follows a symbolic link as the last component */
-	uint64_t buf_addr;    /* stat: where the result goes */
+	uint64_t open_flags; /* is_open */
+	bool follow_last;    /* follows a symbolic link as the last component */
+	uint64_t buf_addr;   /* stat: where the result goes */
 	bool is_statx;
 	uint32_t statx_flags; /* AT_STATX_SYNC_TYPE bits */
 	uint32_t statx_mask;
@@ -309,8 +309,8 @@ static void report(struct vg_supervisor *s, const struct vg_supervise_report *r)
 		count(&s->stats.reports_dropped);
 }
 
-static void fill_report(struct vg_supervise_report *r, const struct seccomp_notif *req,
-			pid_t tgid, const struct call *c, const char *path,
+static void fill_report(struct vg_supervise_report *r, const struct seccomp_notif *req, pid_t tgid,
+			const struct call *c, const char *path,
 			const struct vg_supervise_decoy *decoy)
 {
 	struct stat st;

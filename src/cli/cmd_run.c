@@ -28,40 +28,41 @@ static pid_t workload_pid;
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: vigilante run [--name NAME] [--policy FILE | --socket PATH] -- CMD [ARG...]\n"
-		"\n"
-		"Runs CMD as a supervised workload: in a cgroup of its own\n"
-		"(ROOT/vigilante-run/NAME-PID, always in the sensor's scope) and with a\n"
-		"seccomp filter that hands its open, openat, openat2, creat and stat-family\n"
-		"calls to the daemon. For a process the kernel has not flagged, the call\n"
-		"goes on unchanged. A flagged process (by its precognition score, a\n"
-		"honeytoken, a decoy service, or `vigilante flag PID`) that opens or stats\n"
-		"a path of the policy's honeypot.decoys is handed the decoy instead (in\n"
-		"honeypot.mode enforce; in monitor the real file, and the decoy it would\n"
-		"have had is logged). Paths are resolved as the kernel would: /etc/../etc/shadow,\n"
-		"a symbolic or hard link to it and /proc/self/root/etc/shadow are the\n"
-		"same file. io_uring and open_by_handle_at are refused to the workload:\n"
-		"they would open files without passing through the filter.\n"
-		"\n"
-		"Every decoy served is a forensic record; `vigilante honeypot log` prints\n"
-		"them. If the daemon stops, the workload's intercepted calls fail (ENOSYS):\n"
-		"it never runs unwatched.\n"
-		"\n"
-		"Options:\n"
-		"  -n, --name NAME   the workload's name (letters, digits, '.', '_', '-';\n"
-		"                    default: CMD's base name)\n"
-		"  --policy FILE     the daemon's policy: its control socket is used\n"
-		"  --socket PATH     control socket (default $VIGILANTE_SOCKET or\n"
-		"                    /run/vigilante/control.sock)\n"
-		"  -h, --help        this text\n"
-		"\n"
-		"Needs root or the policy's control group. Signals INT, TERM, HUP and QUIT\n"
-		"are passed on to the workload.\n"
-		"\n"
-		"Exit status: CMD's own (128+N if killed by signal N); 125 if vigilante run\n"
-		"itself failed (daemon unreachable, refused, bad usage); 126 CMD could not\n"
-		"be executed; 127 CMD was not found.\n");
+	fprintf(
+	    out,
+	    "Usage: vigilante run [--name NAME] [--policy FILE | --socket PATH] -- CMD [ARG...]\n"
+	    "\n"
+	    "Runs CMD as a supervised workload: in a cgroup of its own\n"
+	    "(ROOT/vigilante-run/NAME-PID, always in the sensor's scope) and with a\n"
+	    "seccomp filter that hands its open, openat, openat2, creat and stat-family\n"
+	    "calls to the daemon. For a process the kernel has not flagged, the call\n"
+	    "goes on unchanged. A flagged process (by its precognition score, a\n"
+	    "honeytoken, a decoy service, or `vigilante flag PID`) that opens or stats\n"
+	    "a path of the policy's honeypot.decoys is handed the decoy instead (in\n"
+	    "honeypot.mode enforce; in monitor the real file, and the decoy it would\n"
+	    "have had is logged). Paths are resolved as the kernel would: /etc/../etc/shadow,\n"
+	    "a symbolic or hard link to it and /proc/self/root/etc/shadow are the\n"
+	    "same file. io_uring and open_by_handle_at are refused to the workload:\n"
+	    "they would open files without passing through the filter.\n"
+	    "\n"
+	    "Every decoy served is a forensic record; `vigilante honeypot log` prints\n"
+	    "them. If the daemon stops, the workload's intercepted calls fail (ENOSYS):\n"
+	    "it never runs unwatched.\n"
+	    "\n"
+	    "Options:\n"
+	    "  -n, --name NAME   the workload's name (letters, digits, '.', '_', '-';\n"
+	    "                    default: CMD's base name)\n"
+	    "  --policy FILE     the daemon's policy: its control socket is used\n"
+	    "  --socket PATH     control socket (default $VIGILANTE_SOCKET or\n"
+	    "                    /run/vigilante/control.sock)\n"
+	    "  -h, --help        this text\n"
+	    "\n"
+	    "Needs root or the policy's control group. Signals INT, TERM, HUP and QUIT\n"
+	    "are passed on to the workload.\n"
+	    "\n"
+	    "Exit status: CMD's own (128+N if killed by signal N); 125 if vigilante run\n"
+	    "itself failed (daemon unreachable, refused, bad usage); 126 CMD could not\n"
+	    "be executed; 127 CMD was not found.\n");
 }
 
 static void forward_signal(int sig)
@@ -196,7 +197,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		default:
 			return cli_help_or_usage(opt, usage) == VG_EXIT_OK ? VG_EXIT_OK
-									     : EXIT_RUN_FAILED;
+									   : EXIT_RUN_FAILED;
 		}
 	}
 	if (optind >= argc) {
@@ -221,8 +222,9 @@ int cmd_run(int argc, char **argv)
 		name = basename(default_name);
 		/* A cgroup name: anything else becomes '_'. */
 		for (char *ch = (char *)name; *ch; ch++)
-			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
-				    *ch))
+			if (!strchr(
+				"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+				*ch))
 				*ch = '_';
 		if (name[0] == '.')
 			*(char *)name = '_';
