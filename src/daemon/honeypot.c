@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "act/decoy.h"
@@ -25,7 +26,7 @@
 #include "record/event_json.h"
 #include "record/json_text.h"
 
-static const struct decoy_sources host_sources = {.passwd = "/etc/passwd"};
+const struct decoy_sources honeypot_host_sources = {.passwd = "/etc/passwd"};
 
 const char *honeypot_run_root(void)
 {
@@ -42,6 +43,10 @@ struct json_object *honeypot_record(struct daemon *d, const char *event, pid_t t
 {
 	struct json_object *obj = json_object_new_object();
 	const struct vg_proc *alive = start_ns ? NULL : proctable_find_alive(d->procs, tgid);
+	struct timespec now;
+
+	if (!ts_ns && !clock_gettime(CLOCK_BOOTTIME, &now))
+		ts_ns = (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
 
 	json_object_object_add(obj, "type", json_object_new_string("honeypot"));
 	json_object_object_add(obj, "event", json_object_new_string(event));
@@ -81,7 +86,7 @@ static int prepare_decoys(struct daemon *d, const struct vg_policy *p, char *err
 			snprintf(e->stands_for, sizeof(e->stands_for), "%s",
 				 p->honeypot.decoys[k].paths[i]);
 			fd = decoy_open(p->honeypot.decoy_dir, e->kind, e->stands_for,
-					&host_sources, e->decoy, err, errlen);
+					&honeypot_host_sources, e->decoy, err, errlen);
 			if (fd < 0) {
 				rc = -1;
 				goto out;
@@ -100,7 +105,7 @@ out:
 
 int honeypot_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t errlen)
 {
-	return prepare_decoys(d, p, err, errlen);
+	return prepare_decoys(d, p, err, errlen) || honeypot_bait_apply(d, p, err, errlen);
 }
 
 /* A decoy was served to tgid: count what it reads from it. The counting
@@ -156,8 +161,8 @@ int honeypot_start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	if (sensor_set_supervised_root(d->sensor, honeypot_run_root(), err, errlen) ||
-	    supervise_start(sensor_verdicts_fd(d->sensor), &d->supervisor,
-			    &d->supervise_report_fd, err, errlen) ||
+	    supervise_start(sensor_verdicts_fd(d->sensor), &d->supervisor, &d->supervise_report_fd,
+			    err, errlen) ||
 	    daemon_add_fd(d, d->supervise_report_fd, TAG_SUPERVISE))
 		return -1;
 	return honeypot_apply(d, &d->policy, err, errlen);
@@ -222,6 +227,7 @@ void honeypot_tick(struct daemon *d)
 
 void honeypot_stop(struct daemon *d)
 {
+	honeypot_bait_stop(d);
 	supervise_stop(d->supervisor);
 	d->supervisor = NULL;
 	decoy_reads_close(d->decoy_reads);

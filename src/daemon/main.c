@@ -299,8 +299,10 @@ static int setup_loop(struct daemon *d, char *err, size_t errlen)
 	    (d->tick_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0 ||
 	    (d->stats_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0 ||
 	    arm_timer(d->tick_timer_fd, 1000000000, 1000000000) ||
-	    daemon_add_fd(d, d->signal_fd, TAG_SIGNAL) || daemon_add_fd(d, d->commit_timer_fd, TAG_COMMIT) ||
-	    daemon_add_fd(d, d->tick_timer_fd, TAG_TICK) || daemon_add_fd(d, d->stats_timer_fd, TAG_STATS)) {
+	    daemon_add_fd(d, d->signal_fd, TAG_SIGNAL) ||
+	    daemon_add_fd(d, d->commit_timer_fd, TAG_COMMIT) ||
+	    daemon_add_fd(d, d->tick_timer_fd, TAG_TICK) ||
+	    daemon_add_fd(d, d->stats_timer_fd, TAG_STATS)) {
 		snprintf(err, errlen, "setting up the event loop: %s", strerror(errno));
 		return -1;
 	}
@@ -409,6 +411,12 @@ static int run_loop(struct daemon *d)
 			case TAG_SUPERVISE:
 				honeypot_on_report(d);
 				break;
+			case TAG_HONEYTOKEN:
+				honeypot_on_honeytoken(d);
+				break;
+			case TAG_DECOY_SERVICE:
+				honeypot_on_decoy_service(d);
+				break;
 			default:
 				control_on_ready(d, events[i].data.ptr, events[i].events);
 			}
@@ -480,10 +488,10 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	proctable_seed(d->procs);
-	if (open_sensor(d, err, errlen) || daemon_add_fd(d, sensor_epoll_fd(d->sensor), TAG_SENSOR) ||
+	if (open_sensor(d, err, errlen) ||
+	    daemon_add_fd(d, sensor_epoll_fd(d->sensor), TAG_SENSOR) ||
 	    precog_start(d, err, errlen) || honeypot_start(d, err, errlen) ||
-	    control_open(d, err, errlen) ||
-	    daemon_add_fd(d, d->control_fd, TAG_CONTROL))
+	    control_open(d, err, errlen) || daemon_add_fd(d, d->control_fd, TAG_CONTROL))
 		return -1;
 	quarantine_recover(d);
 	vg_info("watching (%s scope, policy %s)", policy_scope_name(d->policy.scope.kind),
@@ -510,6 +518,8 @@ int main(int argc, char **argv)
 	    .lock_fd = -1,
 	    .gate_report_fd = -1,
 	    .supervise_report_fd = -1,
+	    .honeytoken_report_fd = -1,
+	    .decoy_service_report_fd = -1,
 	    .stats_timer_fd = -1,
 	};
 	enum vg_log_level level = VG_LOG_INFO;

@@ -145,6 +145,7 @@ static void send_status(struct daemon *d, struct control_client *c)
 				       json_object_new_uint64(g.reports_dropped));
 		json_object_object_add(r, "gate", gate);
 	}
+	honeypot_bait_status(d, r);
 	json_object_object_add(r, "programs", programs_json(d));
 	control_send_json(d, c, r);
 }
