@@ -10,29 +10,42 @@
 make_test_cgroup
 mount_test_tmpfs "$WORK/mnt"
 token=$WORK/mnt/home/.aws/credentials.bak
-ssh_port=22222 redis_port=26380 busy_port=26381
+token2=$WORK/mnt/home/.git-credentials
+ssh_port=22222 redis_port=26380 busy_port=26381 moved_ssh_port=22223
 
-for port in $ssh_port $redis_port $busy_port; do
+for port in $ssh_port $redis_port $busy_port $moved_ssh_port; do
 	[ -z "$(ss -Hltn "sport = :$port")" ] || fail "port $port is in use here; the test needs it free"
 done
 
 # busy_port is held by a listener of the test's own: the daemon must warn.
-python3 -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
-print("ready", flush=True); time.sleep(120)' $busy_port > "$WORK/busy.out" &
+PROBE=$HELPERS/bait_probe
+"$PROBE" --listen $busy_port > "$WORK/busy.out" &
 STARTED_PIDS+=($!)
 for _ in $(seq 100); do [ -s "$WORK/busy.out" ] && break; sleep 0.05; done
 [ -s "$WORK/busy.out" ] || fail "could not hold port $busy_port"
 
-write_policy "$WORK/policy.yaml" "honeypot:
-  mode: enforce
+policy() { # policy MODE HONEYTOKENS SERVICES
+	write_policy "$WORK/policy.yaml" "honeypot:
+  mode: $1
   decoy_dir: $WORK/decoys
   decoys: {shadow: [], ssh_key: [], aws_credentials: [], git_credentials: []}
-  honeytokens:
-    aws_credentials: [$token]
-  services:
-    ssh: [$ssh_port]
-    redis: [$redis_port, $busy_port]"
+  honeytokens: $2
+  services: $3"
+}
+
+# reload: SIGHUP, then wait for the daemon's policy record.
+reload() {
+	local before
+	before=$("$VIGILANTE" events --json | jq -s '[.[] | select(.type=="policy")] | length')
+	kill -HUP "$DAEMON_PID"
+	for _ in $(seq 100); do
+		[ "$("$VIGILANTE" events --json | jq -s '[.[] | select(.type=="policy")] | length')" -gt "$before" ] && return 0
+		sleep 0.05
+	done
+	fail "the daemon did not reload its policy"
+}
+
+policy enforce "{aws_credentials: [$token]}" "{ssh: [$ssh_port], redis: [$redis_port, $busy_port]}"
 start_daemon "$WORK/policy.yaml"
 
 [ -f "$token" ] || fail "the honeytoken $token was not planted"
@@ -102,11 +115,31 @@ note "decoy redis: PING -> +PONG"
 jq -e '.honeytokens.touches >= 1 and .decoy_services.sessions >= 2' "$WORK/status.json" > /dev/null ||
 	fail "status does not count the touches and sessions: $(jq -c '{honeytokens, decoy_services}' "$WORK/status.json")"
 
-# Wait for the SSH session's end to be recorded (the client hung up).
-for _ in $(seq 100); do
-	"$VIGILANTE" events --json 2> /dev/null | grep -q '"service_session"' && break
-	sleep 0.1
-done
+# Reload: a new honeytoken is planted and watched, the SSH decoy moves.
+policy enforce "{aws_credentials: [$token], git_credentials: [$token2]}" "{ssh: [$moved_ssh_port], redis: [$redis_port]}"
+reload
+[ -f "$token2" ] || fail "the honeytoken $token2 was not planted at reload"
+in_cgroup bash -c 'exec 3< "$1" && echo $$ > "$2" && exec sleep 60' _ "$token2" "$WORK/thief2.pid" &
+STARTED_PIDS+=($!)
+started "$WORK/thief2.pid"
+thief2=$(cat "$WORK/thief2.pid")
+[ "$(verdict "$thief2")" = flagged ] || fail "the opener of the honeytoken planted at reload is not flagged"
+in_cgroup "$PROBE" --connect $moved_ssh_port > /dev/null || fail "no decoy SSH on port $moved_ssh_port after reload"
+in_cgroup "$PROBE" --connect $ssh_port > /dev/null 2>&1 && fail "the decoy SSH still listens on $ssh_port after reload"
+note "reload: honeytoken $token2 watched, decoy ssh moved to $moved_ssh_port"
+
+
+# Honeypot off: the bait is withdrawn (the canaries stay on disk).
+policy off "{aws_credentials: [$token]}" "{ssh: [$moved_ssh_port], redis: [$redis_port]}"
+reload
+in_cgroup "$PROBE" --connect $redis_port > /dev/null 2>&1 && fail "the decoy Redis still listens with the honeypot off"
+in_cgroup bash -c 'exec 3< "$1" && echo $$ > "$2" && exec sleep 60' _ "$token" "$WORK/reader.pid" &
+STARTED_PIDS+=($!)
+started "$WORK/reader.pid"
+reader=$(cat "$WORK/reader.pid")
+[ -z "$(verdict "$reader")" ] || fail "a honeytoken flagged its opener with the honeypot off"
+note "honeypot off: services closed, honeytokens unwatched"
+
 wait_quiet
 stop_daemon || fail "vigilanted did not stop cleanly"
 "$VIGILANTE" wal dump --json "$WORK/wal" > "$WORK/dump.jsonl"
@@ -122,6 +155,8 @@ has_event ".payload.event==\"service_session\" and .payload.service==\"ssh\" and
 	fail "no SSH session record with what the client sent"
 has_event '.payload.event=="service_session" and .payload.service=="redis" and (.payload.received | contains("PING")) and .payload.end=="quit" and .payload.bytes_sent > 0' "$WORK/dump.jsonl" ||
 	fail "no Redis session record"
-has_event ".payload.event==\"honeytoken\" and .payload.pid!=$thief" "$WORK/dump.jsonl" &&
-	fail "another process than $thief touched the honeytoken"
+has_event ".payload.event==\"honeytoken\" and .payload.pid!=$thief and .payload.pid!=$thief2" "$WORK/dump.jsonl" &&
+	fail "a process other than the test's openers is recorded touching a honeytoken"
+has_event ".payload.event==\"honeytoken\" and .payload.pid==$thief2 and .payload.kind==\"git_credentials\"" "$WORK/dump.jsonl" ||
+	fail "no record of the honeytoken planted at reload"
 note "records: $(jq -c 'select(.payload.type=="honeypot") | .payload.event' "$WORK/dump.jsonl" | sort | uniq -c | tr -s ' \n' ' ')"
