@@ -114,6 +114,7 @@ note "decoy redis: PING -> +PONG"
 "$VIGILANTE" status --sample 0 --json > "$WORK/status.json"
 jq -e '.honeytokens.touches >= 1 and .decoy_services.sessions >= 2' "$WORK/status.json" > /dev/null ||
 	fail "status does not count the touches and sessions: $(jq -c '{honeytokens, decoy_services}' "$WORK/status.json")"
+"$VIGILANTE" status --sample 0 | grep -q "^decoy services: 2 sessions" || fail "status does not print the decoy sessions"
 
 # Reload: a new honeytoken is planted and watched, the SSH decoy moves.
 policy enforce "{aws_credentials: [$token], git_credentials: [$token2]}" "{ssh: [$moved_ssh_port], redis: [$redis_port]}"
