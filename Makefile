@@ -185,6 +185,7 @@ bench: deps
 	@bench/quarantine.sh $(BUILD)
 	@bench/vaccine.sh $(BUILD)
 	@bench/honeypot.sh $(BUILD)
+	@bench/honeypot_bait.sh $(BUILD)
 
 install: all
 	install -D -m 0755 $(BUILD)/vigilanted $(DESTDIR)/usr/local/sbin/vigilanted

@@ -16,8 +16,9 @@ static void usage(FILE *out)
 		     "policy in force, the scope, the mode of every action, events seen (total,\n"
 		     "per second over the last second, lost to a full ring buffer, malformed),\n"
 		     "alerts raised, the forensic log's durable sequence number, the exec/open\n"
-		     "gate's counters, and each BPF program's run count and average run time\n"
-		     "in nanoseconds over a sample window.\n"
+		     "gate's counters, the honeytokens touched and decoy service sessions (while\n"
+		     "the honeypot runs them), and each BPF program's run count and average run\n"
+		     "time in nanoseconds over a sample window.\n"
 		     "\n"
 		     "The kernel's BPF run-time statistics cost a clock read around every\n"
 		     "program run (about 100 ns per system call on these machines, more than\n"
@@ -51,7 +52,7 @@ static int64_t num(struct json_object *obj, const char *key)
 
 static void print_human(struct json_object *r, void *ctx)
 {
-	struct json_object *scope, *modes, *wal, *programs, *gate;
+	struct json_object *scope, *modes, *wal, *programs, *gate, *honeytokens, *services;
 
 	printf("vigilanted %s, pid %lld, up %s s, since %s\n", str(r, "version"),
 	       (long long)num(r, "pid"), str(r, "uptime_s"), str(r, "time"));
@@ -74,6 +75,12 @@ static void print_human(struct json_object *r, void *ctx)
 		printf("gate:      %lld permission events, %lld refused, %lld failed open\n",
 		       (long long)num(gate, "events"), (long long)num(gate, "refused"),
 		       (long long)num(gate, "fail_open"));
+	if (json_object_object_get_ex(r, "honeytokens", &honeytokens))
+		printf("honeytokens: %lld touched\n", (long long)num(honeytokens, "touches"));
+	if (json_object_object_get_ex(r, "decoy_services", &services))
+		printf("decoy services: %lld sessions (%lld without a process found)\n",
+		       (long long)num(services, "sessions"),
+		       (long long)num(services, "unattributed"));
 	if (json_object_object_get_ex(r, "wal", &wal))
 		printf("wal:       %s, durable seq %lld (appended %lld)\n", str(wal, "dir"),
 		       (long long)num(wal, "durable_seq"), (long long)num(wal, "appended_seq"));

@@ -12,7 +12,10 @@
 
 #include <json-c/json.h>
 
+#include "act/decoy.h"
+#include "act/decoy_service.h"
 #include "act/gate.h"
+#include "act/honeytoken.h"
 #include "act/supervise.h"
 #include "act/snapshot.h"
 #include "act/yara_scan.h"
@@ -36,7 +39,8 @@ enum loop_tag {
 	TAG_GATE,
 	TAG_STATS,
 	TAG_SUPERVISE,
-	TAG_HONEYPOT /* honeytokens' fanotify fd, decoy services' sockets: see honeypot.c */
+	TAG_HONEYTOKEN,	   /* honeytoken touches: see honeypot_bait.c */
+	TAG_DECOY_SERVICE, /* decoy service connections and sessions: honeypot_bait.c */
 };
 
 #define MAX_PROGRAMS 16
@@ -116,6 +120,10 @@ struct daemon {
 	int supervise_report_fd;
 	struct served_decoy *served; /* decoy fds given out, until their process exits */
 	int served_count, served_cap;
+	struct vg_honeytokens *honeytokens; /* while some honeytoken is watched */
+	int honeytoken_report_fd;
+	struct vg_decoy_services *decoy_services; /* while some decoy service port is asked */
+	int decoy_service_report_fd;
 	bool exec_gate_armed; /* exec marks in place: some process is flagged */
 	int64_t boot_to_real_ns;
 
@@ -208,6 +216,22 @@ struct json_object *honeypot_record(struct daemon *d, const char *event, pid_t t
  * as a forensic record with evidence (consumed; may be NULL). */
 int honeypot_flag(struct daemon *d, pid_t pid, const char *source, struct json_object *evidence,
 		  char *err, size_t errlen);
+/* The daemon's side of a flag the kernel's verdicts map already holds (the
+ * honeytoken and decoy service threads set it themselves): arms the exec
+ * gate and writes the "flag" record. Consumes evidence (may be NULL). */
+void honeypot_flag_record(struct daemon *d, pid_t pid, const char *source,
+			  struct json_object *evidence);
+/* What decoys and honeytokens imitate on this host (honeypot.c). */
+extern const struct decoy_sources honeypot_host_sources;
+/* honeypot_bait.c: honeytokens and decoy services, for every process. */
+/* Plants p's honeytokens and watches them, (re)starts the decoy services
+ * when their ports changed; stops both when the honeypot is off. */
+int honeypot_bait_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t errlen);
+void honeypot_on_honeytoken(struct daemon *d);
+void honeypot_on_decoy_service(struct daemon *d);
+/* Adds "honeytokens" and "decoy_services" counters to a status reply. */
+void honeypot_bait_status(struct daemon *d, struct json_object *status);
+void honeypot_bait_stop(struct daemon *d);
 /* honeypot_requests.c: {"cmd":"supervise",...} and {"cmd":"flag",...} */
 void request_supervise(struct daemon *d, struct control_client *c, struct json_object *req);
 void request_flag(struct daemon *d, struct control_client *c, struct json_object *req);

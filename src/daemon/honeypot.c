@@ -27,7 +27,7 @@
 #include "record/event_json.h"
 #include "record/json_text.h"
 
-static const struct decoy_sources host_sources = {.passwd = "/etc/passwd"};
+const struct decoy_sources honeypot_host_sources = {.passwd = "/etc/passwd"};
 
 const char *honeypot_run_root(void)
 {
@@ -44,15 +44,13 @@ struct json_object *honeypot_record(struct daemon *d, const char *event, pid_t t
 {
 	struct json_object *obj = json_object_new_object();
 	const struct vg_proc *alive = start_ns ? NULL : proctable_find_alive(d->procs, tgid);
+	struct timespec now;
+
+	if (!ts_ns && !clock_gettime(CLOCK_BOOTTIME, &now))
+		ts_ns = (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
 
 	json_object_object_add(obj, "type", json_object_new_string("honeypot"));
 	json_object_object_add(obj, "event", json_object_new_string(event));
-	if (!ts_ns) {
-		struct timespec now;
-
-		clock_gettime(CLOCK_BOOTTIME, &now);
-		ts_ns = (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
-	}
 	event_json_add_time(obj, ts_ns, d->boot_to_real_ns);
 	event_json_add_process(obj, d->procs, (uint32_t)tgid, alive ? alive->start_ns : start_ns);
 	return obj;
@@ -89,7 +87,7 @@ static int prepare_decoys(struct daemon *d, const struct vg_policy *p, char *err
 			snprintf(e->stands_for, sizeof(e->stands_for), "%s",
 				 p->honeypot.decoys[k].paths[i]);
 			fd = decoy_open(p->honeypot.decoy_dir, e->kind, e->stands_for,
-					&host_sources, e->decoy, err, errlen);
+					&honeypot_host_sources, e->decoy, err, errlen);
 			if (fd < 0) {
 				rc = -1;
 				goto out;
@@ -108,7 +106,7 @@ out:
 
 int honeypot_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t errlen)
 {
-	return prepare_decoys(d, p, err, errlen);
+	return prepare_decoys(d, p, err, errlen) || honeypot_bait_apply(d, p, err, errlen);
 }
 
 #define MAX_SERVED 4096
@@ -290,6 +288,7 @@ void honeypot_tick(struct daemon *d)
 
 void honeypot_stop(struct daemon *d)
 {
+	honeypot_bait_stop(d);
 	supervise_stop(d->supervisor);
 	d->supervisor = NULL;
 	for (int i = 0; i < d->served_count; i++)

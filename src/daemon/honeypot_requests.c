@@ -160,11 +160,23 @@ void request_supervise(struct daemon *d, struct control_client *c, struct json_o
 	answer(d, c, reply, NULL);
 }
 
-int honeypot_flag(struct daemon *d, pid_t pid, const char *source, struct json_object *evidence,
-		  char *err, size_t errlen)
+void honeypot_flag_record(struct daemon *d, pid_t pid, const char *source,
+			  struct json_object *evidence)
 {
 	struct json_object *rec;
 
+	precog_on_flagged(d);
+	rec = honeypot_record(d, "flag", pid, 0, 0);
+	json_object_object_add(rec, "source", json_object_new_string(source));
+	if (evidence)
+		json_object_object_add(rec, "evidence", evidence);
+	d->alerts_total++;
+	pipeline_publish(d, rec, WAL_DECOY, VG_SINK_ALERT);
+}
+
+int honeypot_flag(struct daemon *d, pid_t pid, const char *source, struct json_object *evidence,
+		  char *err, size_t errlen)
+{
 	if (pid <= 1 || pid == getpid()) {
 		snprintf(err, errlen, "process %d may not be flagged", (int)pid);
 		json_object_put(evidence);
@@ -175,13 +187,7 @@ int honeypot_flag(struct daemon *d, pid_t pid, const char *source, struct json_o
 		json_object_put(evidence);
 		return -1;
 	}
-	precog_on_flagged(d);
-	rec = honeypot_record(d, "flag", pid, 0, 0);
-	json_object_object_add(rec, "source", json_object_new_string(source));
-	if (evidence)
-		json_object_object_add(rec, "evidence", evidence);
-	d->alerts_total++;
-	pipeline_publish(d, rec, WAL_DECOY, VG_SINK_ALERT);
+	honeypot_flag_record(d, pid, source, evidence);
 	return 0;
 }
 

@@ -411,6 +411,12 @@ static int run_loop(struct daemon *d)
 			case TAG_SUPERVISE:
 				honeypot_on_report(d);
 				break;
+			case TAG_HONEYTOKEN:
+				honeypot_on_honeytoken(d);
+				break;
+			case TAG_DECOY_SERVICE:
+				honeypot_on_decoy_service(d);
+				break;
 			default:
 				control_on_ready(d, events[i].data.ptr, events[i].events);
 			}
@@ -512,6 +518,8 @@ int main(int argc, char **argv)
 	    .lock_fd = -1,
 	    .gate_report_fd = -1,
 	    .supervise_report_fd = -1,
+	    .honeytoken_report_fd = -1,
+	    .decoy_service_report_fd = -1,
 	    .stats_timer_fd = -1,
 	};
 	enum vg_log_level level = VG_LOG_INFO;

@@ -162,6 +162,7 @@ static void send_status(struct daemon *d, struct control_client *c)
 				       json_object_new_int(d->served_count));
 		json_object_object_add(r, "honeypot", honeypot);
 	}
+	honeypot_bait_status(d, r);
 	json_object_object_add(r, "programs", programs_json(d));
 	control_send_json(d, c, r);
 }
