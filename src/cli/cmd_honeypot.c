@@ -169,10 +169,8 @@ static int honeypot_whois(int argc, char **argv)
 	else
 		printf("not a decoy secret of %s\n", policy.honeypot.decoy_dir);
 	policy_free(&policy);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		vg_err("cannot write to standard output: %s", strerror(errno));
+	if (cli_finish_stdout() != VG_EXIT_OK)
 		return VG_EXIT_FAIL;
-	}
 	return found == 1 ? VG_EXIT_OK : VG_EXIT_FAIL;
 }
 
@@ -357,10 +355,8 @@ static int honeypot_log(int argc, char **argv)
 		       wal_dir ? wal_dir : policy.wal.dir, res.segment, res.offset, res.problem);
 		rc = VG_EXIT_FAIL;
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		vg_err("cannot write to standard output: %s", strerror(errno));
+	if (cli_finish_stdout() != VG_EXIT_OK)
 		rc = VG_EXIT_FAIL;
-	}
 out:
 	policy_free(&policy);
 	json_object_put(t.records);

@@ -75,15 +75,6 @@ static int report_invalid(const struct vg_policy_error *err)
 	return VG_EXIT_FAIL;
 }
 
-static int finish_stdout(void)
-{
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		vg_err("cannot write to standard output: %s", strerror(errno));
-		return VG_EXIT_FAIL;
-	}
-	return VG_EXIT_OK;
-}
-
 static void print_summary(const struct vg_policy *policy)
 {
 	printf("scope: %s", policy_scope_name(policy->scope.kind));
@@ -110,7 +101,7 @@ static int policy_check(const char *path)
 	printf("%s: ok\n", path);
 	print_summary(&policy);
 	policy_free(&policy);
-	return finish_stdout();
+	return cli_finish_stdout();
 }
 
 static int policy_show(const char *path)
@@ -128,7 +119,7 @@ static int policy_show(const char *path)
 		vg_err("%s", err.message);
 		return VG_EXIT_FAIL;
 	}
-	return finish_stdout();
+	return cli_finish_stdout();
 }
 
 static int policy_print_default(void)
@@ -138,7 +129,7 @@ static int policy_print_default(void)
 		vg_err("cannot write to standard output: %s", strerror(errno));
 		return VG_EXIT_FAIL;
 	}
-	return finish_stdout();
+	return cli_finish_stdout();
 }
 
 /* Refuses a wrong operand count for a subcommand, naming what was expected. */
@@ -167,7 +158,7 @@ int cmd_policy(int argc, char **argv)
 		switch (opt) {
 		case 'h':
 			usage(stdout);
-			return finish_stdout();
+			return cli_finish_stdout();
 		default:
 			if (optopt)
 				vg_err(

@@ -18,6 +18,9 @@ enum vg_exit {
  * stdout and returns VG_EXIT_OK; anything else unknown prints it on stderr
  * and returns VG_EXIT_USAGE. */
 int cli_help_or_usage(int opt, void (*usage)(FILE *out));
+/* Flushes standard output: VG_EXIT_OK, or VG_EXIT_FAIL after saying why
+ * (a full disk, a closed pipe). */
+int cli_finish_stdout(void);
 
 int cmd_status(int argc, char **argv);
 int cmd_events(int argc, char **argv);

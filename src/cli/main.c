@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "common/log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,6 +49,15 @@ static void usage(FILE *out)
 		     "  4  the daemon refused the request (not root nor in its control group)\n\n"
 		     "Environment: VIGILANTE_SOCKET overrides the control socket path\n"
 		     "(default /run/vigilante/control.sock).\n");
+}
+
+int cli_finish_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		vg_err("cannot write to standard output: %s", strerror(errno));
+		return VG_EXIT_FAIL;
+	}
+	return VG_EXIT_OK;
 }
 
 int cli_help_or_usage(int opt, void (*command_usage)(FILE *out))
