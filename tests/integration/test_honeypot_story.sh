@@ -5,7 +5,8 @@
 # from /etc and /proc/self/root, and its stat sees the decoy's size; the
 # real file's content never reaches it, while an unflagged process of the
 # same workload reads the real file; the forensic log holds each step in
-# order. /etc/shadow here is a test-owned file bind-mounted over it in a
+# order; in monitor mode (after a reload) the flagged process reads the
+# real file and the decoy it would have had is logged. /etc/shadow here is a test-owned file bind-mounted over it in a
 # private mount namespace: the host's own file is never involved.
 . "$(dirname "$0")/lib.sh"
 
@@ -104,5 +105,25 @@ grep -q "score crossed flag" "$WORK/log.txt" || fail "honeypot log lacks the cro
 grep -q "workload .* started" "$WORK/log.txt" && fail "honeypot log --pid $probe shows the workload's start"
 "$VIGILANTE" honeypot log --wal "$WORK/wal" --json | jq -e -s 'length >= 15' > /dev/null ||
 	fail "honeypot log --json is not one object per record"
+# Monitor mode (a reload): the flagged process reads the real file, and the
+# decoy it would have had is logged, not served.
+sed -i 's/^  mode: enforce$/  mode: monitor/' "$WORK/policy.yaml"
+kill -HUP "$DAEMON_PID"
+for _ in $(seq 50); do
+	grep -q "policy reloaded" "$WORK/daemon.err" && break
+	sleep 0.1
+done
+grep -q "policy reloaded" "$WORK/daemon.err" || fail "reload to honeypot monitor mode refused"
+printf '#!/bin/sh\ncat /etc/shadow > %s/monitored\n' "$OUT" > "$WORK/files/read.sh"
+chmod +x "$WORK/files/read.sh"
+in_cgroup unshare -m --propagation private sh -c "
+	mount --bind '$WORK/files/shadow' /etc/shadow &&
+	exec '$VIGILANTE' run --name '$RUN_PREFIX-monitor' -- '$PROBE' --weird 4000 --exec '$WORK/files/read.sh'" \
+	> "$WORK/run2.out" 2>&1 || fail "vigilante run (monitor) failed: $(cat "$WORK/run2.out")"
+cmp -s "$OUT/monitored" "$WORK/files/shadow" || fail "monitor mode served a flagged process something else"
+wait_quiet
+"$VIGILANTE" wal dump --json "$WORK/wal" > "$WORK/wal.jsonl" || fail "wal dump failed"
+has_event '.payload.event == "decoy_open" and .payload.served == false' "$WORK/wal.jsonl" ||
+	fail "monitor mode did not log the decoy it would have served"
 stop_daemon || fail "vigilanted exited with an error"
-note "ok: 6 decoyed opens, 1 decoyed stat, $read_bytes decoy bytes read, real file only to the unflagged"
+note "ok: 6 decoyed opens, 1 decoyed stat, $read_bytes decoy bytes read, real file only to the unflagged; in monitor mode the real file, the decoy logged"
