@@ -6,8 +6,9 @@
 # real file's content never reaches it, while an unflagged process of the
 # same workload reads the real file; the forensic log holds each step in
 # order; in monitor mode (after a reload) the flagged process reads the
-# real file and the decoy it would have had is logged. /etc/shadow here is a test-owned file bind-mounted over it in a
-# private mount namespace: the host's own file is never involved.
+# real file and the decoy it would have had is logged. /etc/shadow here is
+# a test-owned file bind-mounted over it in a private mount namespace: the
+# host's own file is never involved.
 . "$(dirname "$0")/lib.sh"
 
 PROBE=$(realpath "$HELPERS/precog_probe")
