@@ -10,8 +10,9 @@
  * duplicate of the fd the process got (SCM_RIGHTS), which shares its file
  * offset: how far the process has read the decoy, without a kernel probe.
  *
- * Failing: if the daemon dies, the kernel fails the pending and later
- * intercepted calls of the workload with ENOSYS (it does not run unwatched).
+ * Failing: `vigilante run` keeps a copy of the listener; while the daemon is
+ * gone it answers "continue" to every call (unwatched, as the gates fail
+ * open), and hands the workload back once the daemon is up again.
  *
  * Not covered: a multi-threaded flagged process that rewrites the path in
  * its memory between the check and the kernel's own read (the seccomp
@@ -89,5 +90,8 @@ void supervise_stop(struct vg_supervisor *s);
  * sends open/stat calls to a supervisor, and returns its listener fd (the
  * caller hands it over and closes it before exec), or -1 with err. */
 int supervise_filter_install(char *err, size_t errlen);
+/* Receives one notification on the listener and lets the call go on
+ * unchanged: what `vigilante run` does while the daemon is away. 0 or -1. */
+int supervise_filter_continue(int listener);
 
 #endif

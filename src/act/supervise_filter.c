@@ -3,9 +3,13 @@
 #include "act/supervise.h"
 
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Every call that opens or stats a file by path. */
@@ -67,4 +71,27 @@ int supervise_filter_install(char *err, size_t errlen)
 		return -1;
 	}
 	return fd;
+}
+
+int supervise_filter_continue(int listener)
+{
+	static struct seccomp_notif_sizes sizes;
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	int rc = -1;
+
+	if (!sizes.seccomp_notif && syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes))
+		return -1;
+	req = calloc(1, sizes.seccomp_notif);
+	resp = calloc(1, sizes.seccomp_notif_resp);
+	if (req && resp && ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) == 0) {
+		resp->id = req->id;
+		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		/* ENOENT: the caller died meanwhile; nothing to answer. */
+		rc = ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0 || errno == ENOENT ? 0
+											     : -1;
+	}
+	free(req);
+	free(resp);
+	return rc;
 }

@@ -1,8 +1,9 @@
 /* `vigilante run`: starts a workload under the honeypot's supervision (see
- * src/act/supervise.h). The child installs the seccomp filter, the daemon
- * takes its listener and moves it into a cgroup of its own, and only then
- * does the child exec the command: no call of the workload goes unwatched.
- * This process stays as the workload's parent and exits with its status. */
+ * src/act/supervise.h). The child installs the seccomp filter and hands its
+ * listener to this process; the daemon takes a copy and moves the child into
+ * a cgroup of its own; only then does the child exec the command: no call of
+ * the workload goes unwatched. This process stays the workload's parent,
+ * stands in for the daemon while it restarts, and exits with its status. */
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -10,14 +11,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "act/supervise.h"
 #include "cli/commands.h"
 #include "cli/control_client.h"
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "decide/policy.h"
 
 #define EXIT_RUN_FAILED	    125 /* vigilante run itself failed */
@@ -71,8 +78,58 @@ static void forward_signal(int sig)
 		kill(workload_pid, sig);
 }
 
-/* The child: filter, hand the listener's number over, wait for the go,
- * exec. Never returns. */
+/* Passes fd over a unix socket (SCM_RIGHTS). */
+static int send_fd(int sock, int fd)
+{
+	char byte = 0;
+	struct iovec iov = {&byte, 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = {
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = control.buf,
+	    .msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = {&byte, 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = {
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = control.buf,
+	    .msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (!cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	return fd;
+}
+
+/* The child: filter, hand the listener over, wait for the go, exec. Never
+ * returns. */
 static void run_child(int sync_fd, char **cmd)
 {
 	char err[256], go;
@@ -82,8 +139,7 @@ static void run_child(int sync_fd, char **cmd)
 		fprintf(stderr, "vigilante run: %s\n", err);
 		_exit(EXIT_RUN_FAILED);
 	}
-	if (write(sync_fd, &listener, sizeof(listener)) != sizeof(listener) ||
-	    read(sync_fd, &go, 1) != 1)
+	if (send_fd(sync_fd, listener) || read(sync_fd, &go, 1) != 1)
 		_exit(EXIT_RUN_FAILED); /* the parent gave up: it said why */
 	/* The workload must not hold its own listener: it could answer its
 	 * own calls. */
@@ -120,17 +176,97 @@ static int wait_workload(void)
 	return WEXITSTATUS(status);
 }
 
-static int start_supervised(const char *socket_path, const char *name, char **cmd)
+struct supervision {
+	const char *socket_path, *name;
+	int listener; /* the workload's seccomp listener; the daemon has a copy */
+	FILE *daemon; /* the registration's connection: EOF when the daemon is gone */
+};
+
+/* Hands the listener to the daemon (again, after a restart: resume). The
+ * connection stays open: its end says the daemon is gone. */
+static int register_workload(struct supervision *s, bool resume)
+{
+	struct json_object *req = json_object_new_object(), *reply;
+	int rc;
+
+	json_object_object_add(req, "cmd", json_object_new_string("supervise"));
+	json_object_object_add(req, "pid", json_object_new_int(workload_pid));
+	json_object_object_add(req, "fd", json_object_new_int(s->listener));
+	json_object_object_add(req, "name", json_object_new_string(s->name));
+	json_object_object_add(req, "resume", json_object_new_boolean(resume));
+	s->daemon = control_request(s->socket_path, req, &rc);
+	if (!s->daemon)
+		return rc;
+	reply = control_read_reply(s->daemon);
+	rc = reply ? control_reply_status(reply) : VG_EXIT_NO_DAEMON;
+	json_object_put(reply);
+	if (rc != VG_EXIT_OK) {
+		fclose(s->daemon);
+		s->daemon = NULL;
+	}
+	return rc;
+}
+
+/* Until the workload exits: watches the daemon, answers for it while it is
+ * gone, registers again once it is back. */
+static int watch(struct supervision *s)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, workload_pid, 0);
+	time_t last_try = 0;
+
+	if (pidfd < 0)
+		return wait_workload();
+	for (;;) {
+		struct pollfd p[3] = {
+		    {.fd = pidfd, .events = POLLIN},
+		    {.fd = s->daemon ? fileno(s->daemon) : -1, .events = POLLIN},
+		    {.fd = s->daemon ? -1 : s->listener, .events = POLLIN},
+		};
+		int n = poll(p, 3, s->daemon ? -1 : 1000);
+
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n > 0 && p[0].revents)
+			break;
+		if (n > 0 && p[1].revents) {
+			fclose(s->daemon);
+			s->daemon = NULL;
+			fprintf(stderr,
+				"vigilante run: the daemon is gone; %s runs unwatched "
+				"until it is back\n",
+				s->name);
+		}
+		/* While the daemon is away, the workload's calls go on unwatched
+		 * (as the gates fail open) rather than hang or fail. */
+		if (n > 0 && (p[2].revents & POLLIN))
+			supervise_filter_continue(s->listener);
+		if (!s->daemon && time(NULL) != last_try) {
+			/* Once a second, quietly: why it is unwatched was said. */
+			enum vg_log_level level = vg_log_set_level(VG_LOG_SILENT);
+
+			last_try = time(NULL);
+			if (register_workload(s, true) == VG_EXIT_OK)
+				fprintf(stderr, "vigilante run: %s is supervised again\n", s->name);
+			vg_log_set_level(level);
+		}
+	}
+	close(pidfd);
+	return wait_workload();
+}
+
+static int start_supervised(struct supervision *s, char **cmd)
 {
 	struct sigaction sa = {.sa_handler = forward_signal};
-	struct json_object *req;
-	int sync[2], listener, rc;
+	int sync[2], rc;
 	char go = 1;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync)) {
 		perror("vigilante run: socketpair");
 		return EXIT_RUN_FAILED;
 	}
+	/* The workload (same user) must not take the listener from us through
+	 * ptrace or pidfd_getfd: an undumpable process refuses both. */
+	prctl(PR_SET_DUMPABLE, 0);
 	workload_pid = fork();
 	if (workload_pid < 0) {
 		perror("vigilante run: fork");
@@ -145,30 +281,25 @@ static int start_supervised(const char *socket_path, const char *name, char **cm
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
-	if (read(sync[0], &listener, sizeof(listener)) != sizeof(listener)) {
+	s->listener = recv_fd(sync[0]);
+	if (s->listener < 0) {
 		close(sync[0]); /* the child said why it failed */
 		wait_workload();
 		return EXIT_RUN_FAILED;
 	}
-	req = json_object_new_object();
-	json_object_object_add(req, "cmd", json_object_new_string("supervise"));
-	json_object_object_add(req, "pid", json_object_new_int(workload_pid));
-	json_object_object_add(req, "fd", json_object_new_int(listener));
-	json_object_object_add(req, "name", json_object_new_string(name));
-	rc = control_call(socket_path, req, false, NULL, NULL);
-	if (rc != VG_EXIT_OK) {
+	rc = register_workload(s, false);
+	if (rc != VG_EXIT_OK || write(sync[0], &go, 1) != 1) {
 		kill(workload_pid, SIGKILL);
 		close(sync[0]);
 		wait_workload();
 		return EXIT_RUN_FAILED;
 	}
-	if (write(sync[0], &go, 1) != 1) {
-		close(sync[0]);
-		wait_workload();
-		return EXIT_RUN_FAILED;
-	}
 	close(sync[0]);
-	return wait_workload();
+	rc = watch(s);
+	if (s->daemon)
+		fclose(s->daemon);
+	close(s->listener);
+	return rc;
 }
 
 int cmd_run(int argc, char **argv)
@@ -229,5 +360,10 @@ int cmd_run(int argc, char **argv)
 		if (name[0] == '.')
 			*(char *)name = '_';
 	}
-	return start_supervised(socket_option, name, argv + optind);
+	{
+		struct supervision s = {.socket_path = control_socket_path(socket_option),
+					.name = name};
+
+		return start_supervised(&s, argv + optind);
+	}
 }

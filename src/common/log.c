@@ -12,6 +12,14 @@ void vg_log_init(const char *progname, enum vg_log_level level)
 	log_level = level;
 }
 
+enum vg_log_level vg_log_set_level(enum vg_log_level level)
+{
+	enum vg_log_level old = log_level;
+
+	log_level = level;
+	return old;
+}
+
 void vg_log(enum vg_log_level level, const char *fmt, ...)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};

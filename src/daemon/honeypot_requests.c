@@ -1,10 +1,11 @@
 /* The control socket's honeypot requests:
- *   {"cmd":"supervise","pid":N,"fd":N,"name":S}
+ *   {"cmd":"supervise","pid":N,"fd":N,"name":S,"resume":B}
  *       adopts a workload `vigilante run` is starting: pid is its process,
- *       stopped before exec, and fd the number of its seccomp listener in
- *       it; the daemon takes the listener (pidfd_getfd), moves the process
- *       into ROOT/vigilante-run/NAME-PID, and answers {"cgroup":S}. Only the
- *       process's parent may ask.
+ *       waiting before exec, and fd the number of its seccomp listener in
+ *       the requester (`vigilante run` itself); the daemon takes a copy
+ *       (pidfd_getfd), moves the process into ROOT/vigilante-run/NAME-PID,
+ *       and answers {"cgroup":S}. resume: the same workload again, after a
+ *       daemon restart (its cgroup exists). Only the process's parent may ask.
  *   {"cmd":"flag","pid":N,"reason":S}
  *       flags a process as an attacker, as the kernel's score would.
  * Both need root or the control group. */
@@ -89,13 +90,13 @@ static int take_listener(pid_t pid, int fd, char *err, size_t errlen)
 	return listener;
 }
 
-static int join_cgroup(const char *cgroup, pid_t pid, char *err, size_t errlen)
+static int join_cgroup(const char *cgroup, pid_t pid, bool resume, char *err, size_t errlen)
 {
 	char procs[PATH_MAX], text[32];
 	_cleanup_close_ int fd = -1;
 	int len = snprintf(text, sizeof(text), "%d\n", (int)pid);
 
-	if (mkdir(cgroup, 0755)) {
+	if (mkdir(cgroup, 0755) && !(resume && errno == EEXIST)) {
 		snprintf(err, errlen, "%s: mkdir: %s", cgroup, strerror(errno));
 		return -1;
 	}
@@ -112,7 +113,8 @@ static int join_cgroup(const char *cgroup, pid_t pid, char *err, size_t errlen)
 
 void request_supervise(struct daemon *d, struct control_client *c, struct json_object *req)
 {
-	struct json_object *name_obj, *rec, *reply;
+	struct json_object *name_obj, *resume_obj, *rec, *reply;
+	bool resume;
 	char err[512], cgroup[PATH_MAX];
 	const char *name;
 	int64_t pid, fd;
@@ -129,6 +131,8 @@ void request_supervise(struct daemon *d, struct control_client *c, struct json_o
 		return;
 	}
 	name = json_object_get_string(name_obj);
+	resume = json_object_object_get_ex(req, "resume", &resume_obj) &&
+		 json_object_get_boolean(resume_obj);
 	if (!valid_name(name)) {
 		answer(d, c, NULL,
 		       "a workload name is 1 to 64 letters, digits, '.', '_' or '-', not "
@@ -140,8 +144,8 @@ void request_supervise(struct daemon *d, struct control_client *c, struct json_o
 		return;
 	}
 	snprintf(cgroup, sizeof(cgroup), "%s/%s-%d", honeypot_run_root(), name, (int)pid);
-	listener = take_listener((pid_t)pid, (int)fd, err, sizeof(err));
-	if (listener >= 0 && join_cgroup(cgroup, (pid_t)pid, err, sizeof(err))) {
+	listener = take_listener(c->pid, (int)fd, err, sizeof(err));
+	if (listener >= 0 && join_cgroup(cgroup, (pid_t)pid, resume, err, sizeof(err))) {
 		close(listener);
 		listener = -1;
 	}
@@ -154,6 +158,7 @@ void request_supervise(struct daemon *d, struct control_client *c, struct json_o
 	json_text_add(rec, "name", name, strlen(name));
 	json_text_add(rec, "cgroup", cgroup, strlen(cgroup));
 	json_object_object_add(rec, "by_uid", json_object_new_int64(c->uid));
+	json_object_object_add(rec, "resumed", json_object_new_boolean(resume));
 	pipeline_publish(d, rec, WAL_DECOY, VG_SINK_EVENT);
 	reply = json_object_new_object();
 	json_text_add(reply, "cgroup", cgroup, strlen(cgroup));
