@@ -16,8 +16,9 @@ static void usage(FILE *out)
 		     "policy in force, the scope, the mode of every action, events seen (total,\n"
 		     "per second over the last second, lost to a full ring buffer, malformed),\n"
 		     "alerts raised, the forensic log's durable sequence number, the exec/open\n"
-		     "gate's counters, the honeytokens touched and decoy service sessions (while\n"
-		     "the honeypot runs them), and each BPF program's run count and average run\n"
+		     "gate's counters, the honeypot's (supervised workloads, calls answered,\n"
+		     "decoys served, honeytokens touched, decoy service sessions, while it\n"
+		     "runs), and each BPF program's run count and average run\n"
 		     "time in nanoseconds over a sample window.\n"
 		     "\n"
 		     "The kernel's BPF run-time statistics cost a clock read around every\n"
@@ -52,7 +53,7 @@ static int64_t num(struct json_object *obj, const char *key)
 
 static void print_human(struct json_object *r, void *ctx)
 {
-	struct json_object *scope, *modes, *wal, *programs, *gate, *honeytokens, *services;
+	struct json_object *scope, *modes, *wal, *programs, *gate, *honeytokens, *services, *honeypot;
 
 	printf("vigilanted %s, pid %lld, up %s s, since %s\n", str(r, "version"),
 	       (long long)num(r, "pid"), str(r, "uptime_s"), str(r, "time"));
@@ -75,6 +76,11 @@ static void print_human(struct json_object *r, void *ctx)
 		printf("gate:      %lld permission events, %lld refused, %lld failed open\n",
 		       (long long)num(gate, "events"), (long long)num(gate, "refused"),
 		       (long long)num(gate, "fail_open"));
+	if (json_object_object_get_ex(r, "honeypot", &honeypot))
+		printf("honeypot:  %lld supervised workloads, %lld calls answered, %lld by flagged "
+		       "processes, %lld decoys served\n",
+		       (long long)num(honeypot, "workloads"), (long long)num(honeypot, "notifications"),
+		       (long long)num(honeypot, "flagged"), (long long)num(honeypot, "decoyed"));
 	if (json_object_object_get_ex(r, "honeytokens", &honeytokens))
 		printf("honeytokens: %lld touched\n", (long long)num(honeytokens, "touches"));
 	if (json_object_object_get_ex(r, "decoy_services", &services))
