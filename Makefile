@@ -164,7 +164,8 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./$(BUILD)/vigilanted
 
-BENCH_BINS := $(BUILD)/bench/floor $(BUILD)/bench/workload $(BUILD)/bench/decoy_opens
+BENCH_BINS := $(BUILD)/bench/floor $(BUILD)/bench/workload $(BUILD)/bench/decoy_opens \
+              $(BUILD)/bench/notif_floor
 
 $(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)
@@ -177,6 +178,8 @@ $(BUILD)/bench/workload: bench/workload.c
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
 $(BUILD)/bench/decoy_opens: bench/decoy_opens.c
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
+$(BUILD)/bench/notif_floor: bench/notif_floor.c
+	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@ -lseccomp
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(HELPER_BINS)

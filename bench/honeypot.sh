@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Honeypot figures, on a file and processes this script creates (a stand-in
 # secret on a tmpfs of its own, decoyed by the policy):
-#   - the latency of one open() for a process outside supervision, a
-#     supervised unflagged one (the seccomp round trip to the daemon: goal
+#   - the latency of one open() for a process outside supervision, one
+#     answered by a bare supervisor that only says "continue" (the floor:
+#     bench/notif_floor.c), a supervised unflagged one (the seccomp round trip to the daemon: goal
 #     +15 us at most, median) and a supervised flagged one (served the decoy);
 #     interleaved rounds, medians of per-open medians;
 #   - leaked opens: a supervised process drives its own score up between
@@ -60,17 +61,20 @@ for _ in $(seq 100); do "$build/vigilante" status --sample 0 >/dev/null 2>&1 && 
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 for r in $(seq "$rounds"); do
 	"$probe" latency "$work/mnt/secret" "$opens" | cut -d' ' -f1 >> "$work/outside"
+	"$build/bench/notif_floor" "$work/mnt/secret" "$opens" >> "$work/floor"
 	"$build/vigilante" run --name "bench-$$-$r" -- "$probe" latency "$work/mnt/secret" "$opens" |
 		cut -d' ' -f1 >> "$work/unflagged"
 	"$build/vigilante" run --name "bench-$$-f$r" -- "$probe" latency "$work/mnt/secret" "$opens" 4000 |
 		cut -d' ' -f1 >> "$work/flagged"
 done
 outside=$(median < "$work/outside")
+floor=$(median < "$work/floor")
 unflagged=$(median < "$work/unflagged")
 flagged=$(median < "$work/flagged")
 echo "honeypot: open() median over $rounds rounds of $opens (interleaved):"
 echo "  outside supervision      ${outside} ns"
-awk -v o="$outside" -v u="$unflagged" -v f="$flagged" 'BEGIN {
+awk -v o="$outside" -v u="$unflagged" -v f="$flagged" -v fl="$floor" 'BEGIN {
+	printf "  floor (bare supervisor)  %d ns   (+%.1f us: a seccomp notification round trip)\n", fl, (fl - o) / 1000
 	printf "  supervised, unflagged    %d ns   (+%.1f us, %.1fx; goal +15 us)\n", u, (u - o) / 1000, u / o
 	printf "  supervised, flagged      %d ns   (+%.1f us, %.1fx; served the decoy)\n", f, (f - o) / 1000, f / o
 }'
