@@ -48,8 +48,7 @@ static void child(int sock, const char *path, long n)
 
 	if (!ctx || !ns || seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat), 0) ||
 	    seccomp_load(ctx) || (listener = seccomp_notify_fd(ctx)) < 0 ||
-	    write(sock, &listener, sizeof(listener)) != sizeof(listener) ||
-	    read(sock, &go, 1) != 1)
+	    write(sock, &listener, sizeof(listener)) != sizeof(listener) || read(sock, &go, 1) != 1)
 		_exit(1);
 	for (long i = 0; i < n; i++) {
 		unsigned long long start = now_ns();

@@ -53,7 +53,8 @@ static int64_t num(struct json_object *obj, const char *key)
 
 static void print_human(struct json_object *r, void *ctx)
 {
-	struct json_object *scope, *modes, *wal, *programs, *gate, *honeytokens, *services, *honeypot;
+	struct json_object *scope, *modes, *wal, *programs, *gate, *honeytokens, *services,
+	    *honeypot;
 
 	printf("vigilanted %s, pid %lld, up %s s, since %s\n", str(r, "version"),
 	       (long long)num(r, "pid"), str(r, "uptime_s"), str(r, "time"));
@@ -79,7 +80,8 @@ static void print_human(struct json_object *r, void *ctx)
 	if (json_object_object_get_ex(r, "honeypot", &honeypot))
 		printf("honeypot:  %lld supervised workloads, %lld calls answered, %lld by flagged "
 		       "processes, %lld decoys served\n",
-		       (long long)num(honeypot, "workloads"), (long long)num(honeypot, "notifications"),
+		       (long long)num(honeypot, "workloads"),
+		       (long long)num(honeypot, "notifications"),
 		       (long long)num(honeypot, "flagged"), (long long)num(honeypot, "decoyed"));
 	if (json_object_object_get_ex(r, "honeytokens", &honeytokens))
 		printf("honeytokens: %lld touched\n", (long long)num(honeytokens, "touches"));
