@@ -1261,12 +1261,11 @@ static int check_decoy_paths_unique(struct loader *ld, const struct vg_policy *p
 						continue;
 					shown = show_text("", all[b]->paths[j],
 							  strlen(all[b]->paths[j]));
-					return fail_at(ld,
-						       (blame->value ? blame : decoys)
-							   ->value->start_mark,
-						       "honeypot: %s is listed twice (a path stands "
-						       "for one decoy or honeytoken only)",
-						       shown.text);
+					return fail_at(
+					    ld, (blame->value ? blame : decoys)->value->start_mark,
+					    "honeypot: %s is listed twice (a path stands "
+					    "for one decoy or honeytoken only)",
+					    shown.text);
 				}
 	return 0;
 }
@@ -1280,10 +1279,8 @@ enum {
 	HONEYPOT_KEYS
 };
 static const char *const honeypot_keys[] = {
-    [HONEYPOT_MODE] = "mode",
-    [HONEYPOT_DECOY_DIR] = "decoy_dir",
-    [HONEYPOT_DECOYS] = "decoys",
-    [HONEYPOT_HONEYTOKENS] = "honeytokens",
+    [HONEYPOT_MODE] = "mode",	      [HONEYPOT_DECOY_DIR] = "decoy_dir",
+    [HONEYPOT_DECOYS] = "decoys",     [HONEYPOT_HONEYTOKENS] = "honeytokens",
     [HONEYPOT_SERVICES] = "services",
 };
 
@@ -1294,8 +1291,8 @@ static int load_services(struct loader *ld, const struct field *section,
 
 	if (!section->value)
 		return 0;
-	if (read_section(ld, section->value, section->name, service_kind_names,
-			 VG_SERVICE_KINDS, f))
+	if (read_section(ld, section->value, section->name, service_kind_names, VG_SERVICE_KINDS,
+			 f))
 		return -1;
 	for (unsigned k = 0; k < VG_SERVICE_KINDS; k++)
 		if (parse_port_list(ld, &f[k], &lists[k]))
