@@ -12,7 +12,7 @@ CLANG     ?= clang
 BPFTOOL   ?= bpftool
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
-PKGS      := libbpf libelf zlib yaml-0.1 json-c libcrypto libsystemd cairo yara
+PKGS      := libbpf libelf zlib yaml-0.1 json-c libcrypto libsystemd cairo yara libseccomp
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lisal
 
