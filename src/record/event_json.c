@@ -241,6 +241,8 @@ static void add_connect(struct json_object *obj, const struct vg_connect_event *
 	inet_ntop(ev->family == AF_INET ? AF_INET : AF_INET6, ev->addr, addr, sizeof(addr));
 	json_object_object_add(obj, "address", json_object_new_string(addr));
 	json_object_object_add(obj, "port", json_object_new_int(ev->port));
+	if (ev->vaccine_id)
+		json_object_object_add(obj, "vaccine_id", json_object_new_int64(ev->vaccine_id));
 	if (p && p->exe)
 		json_text_add(obj, "exe", p->exe, strlen(p->exe));
 }
