@@ -120,10 +120,20 @@ static void release_held(uint32_t tgid, struct vg_verdict *verdict, void *ctx)
 		vg_warn("precognition: releasing process %u: %s", tgid, strerror(errno));
 }
 
+/* Exec by content and by argv are decided at the exec gate; connect
+ * vaccines need it too, to find the copies of their program as they are
+ * exec'd. File and syscall vaccines do not. */
 static bool vaccines_need_gate(const struct daemon *d)
 {
-	return d->gate && d->policy.precognition.exec_gate.count > 0 &&
-	       d->policy.vaccination.mode != VG_MODE_OFF && d->vaccine_count > 0;
+	if (!d->gate || d->policy.precognition.exec_gate.count == 0 ||
+	    d->policy.vaccination.mode == VG_MODE_OFF)
+		return false;
+	for (int i = 0; i < d->vaccine_count; i++)
+		if (d->vaccines[i].kind == VG_VACCINE_EXEC ||
+		    d->vaccines[i].kind == VG_VACCINE_ARGV ||
+		    d->vaccines[i].kind == VG_VACCINE_CONNECT)
+			return true;
+	return false;
 }
 
 static void arm_exec_gate(struct daemon *d)
