@@ -86,6 +86,11 @@ static struct vg_exe_key identity(const struct stat *st)
 	return key;
 }
 
+static uint64_t change_time_ns(const struct stat *st)
+{
+	return (uint64_t)st->st_ctim.tv_sec * 1000000000 + (uint64_t)st->st_ctim.tv_nsec;
+}
+
 static bool same_key(const struct vg_exe_key *a, const struct vg_exe_key *b)
 {
 	return a->ino == b->ino && a->dev == b->dev;
@@ -280,7 +285,7 @@ static int hashed(struct vg_gate *g, int fd, struct hashed_file *out)
 	if (fstat(fd, &st))
 		return -1;
 	fresh.key = identity(&st);
-	fresh.ctime_ns = (uint64_t)st.st_ctim.tv_sec * 1000000000 + (uint64_t)st.st_ctim.tv_nsec;
+	fresh.ctime_ns = change_time_ns(&st);
 	pthread_mutex_lock(&g->lock);
 	slot = &g->hashed[hash_slot(&fresh.key)];
 	if (slot->generation && same_key(&slot->key, &fresh.key) &&
@@ -316,8 +321,7 @@ static uint32_t exec_vaccine_for(struct vg_gate *g, int fd)
 		return 0;
 	h.key = identity(&st);
 	if (sensor_vaccine_get(g->sensor, &h.key, &entry) == 0 && entry.expires_ns > now &&
-	    (!entry.ctime_ns || entry.ctime_ns == (uint64_t)st.st_ctim.tv_sec * 1000000000 +
-						      (uint64_t)st.st_ctim.tv_nsec))
+	    (!entry.ctime_ns || entry.ctime_ns == change_time_ns(&st)))
 		return entry.vaccine_id ? entry.vaccine_id : UINT32_MAX;
 	pthread_mutex_lock(&g->lock);
 	content = g->content_vaccines;
