@@ -133,8 +133,10 @@ static void print_what(struct json_object *vac)
 
 	if (json_object_object_get_ex(vac, "program", &f) &&
 	    json_object_object_get_ex(vac, "roots", &roots)) {
-		printf("%s:%s", json_object_get_string(f),
-		       json_object_to_json_string_ext(roots, JSON_C_TO_STRING_PLAIN));
+		printf("%s -r", json_object_get_string(f));
+		for (size_t i = 0; i < json_object_array_length(roots); i++)
+			printf("%s%s", i ? "," : " ",
+			       json_object_get_string(json_object_array_get_idx(roots, i)));
 		return;
 	}
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
