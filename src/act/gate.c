@@ -11,6 +11,7 @@
 #include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -334,52 +335,6 @@ static uint32_t exec_vaccine_for(struct vg_gate *g, int fd)
 	return h.exec_vaccine;
 }
 
-/* The exec-by-argv vaccine the exec of path by process tgid matches, or 0;
- * decided on the argv the kernel captured when the process entered execve. */
-static uint32_t argv_vaccine_for(struct vg_gate *g, uint32_t tgid, const char *path)
-{
-	_cleanup_free_ struct vg_exec_argv *captured = malloc(sizeof(*captured));
-	char link[64], cwd[PATH_MAX];
-	bool have_argv = false, have_cwd = false;
-	uint64_t now = boot_ns();
-	uint32_t id = 0;
-	ssize_t n;
-
-	if (!captured)
-		return 0;
-	pthread_mutex_lock(&g->lock);
-	for (size_t i = 0; i < g->vaccine_count && !id; i++) {
-		const struct vg_gate_vaccine *v = &g->vaccines[i];
-		const struct vg_argv_rule *rule;
-
-		if (v->kind != VG_VACCINE_ARGV || v->argv_rule >= g->argv_rule_count ||
-		    v->expires_ns <= now)
-			continue;
-		rule = &g->argv_rules[v->argv_rule];
-		if (!have_argv) {
-			/* Not captured: the process is outside the sensor's scope. */
-			if (sensor_exec_argv(g->sensor, tgid, captured))
-				break;
-			have_argv = true;
-			snprintf(link, sizeof(link), "/proc/%u/cwd", tgid);
-			n = readlink(link, cwd, sizeof(cwd) - 1);
-			have_cwd = n > 0;
-			cwd[have_cwd ? n : 0] = '\0';
-		}
-		/* Two threads in execve at once: which argv this exec carries is
-		 * unknown, so the rule's program fails closed, as when truncated. */
-		if (argv_rule_matches(rule, path, captured->argv,
-				      captured->len < sizeof(captured->argv)
-					  ? captured->len
-					  : sizeof(captured->argv),
-				      captured->flags & (VG_ARGV_TRUNCATED | VG_ARGV_CONTENDED),
-				      have_cwd ? cwd : NULL))
-			id = v->id;
-	}
-	pthread_mutex_unlock(&g->lock);
-	return id;
-}
-
 /* Whether key is an inode with an open-permission mark of this gate. */
 static bool marked(struct vg_gate *g, const struct vg_exe_key *key)
 {
@@ -395,17 +350,246 @@ static bool marked(struct vg_gate *g, const struct vg_exe_key *key)
 	return found;
 }
 
+/* Whether the gate thread must not open the file st describes, at path
+ * (its directory is looked at): a file with an open-permission mark of this
+ * gate, or one in a marked directory. The thread would wait for its own
+ * answer. */
+static bool gate_would_wait(struct vg_gate *g, const struct stat *st, const char *path)
+{
+	struct vg_exe_key key = identity(st);
+	char dir[PATH_MAX], *slash;
+	struct stat dir_st;
+
+	if (marked(g, &key))
+		return true;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return false;
+	if (slash == dir)
+		slash[1] = '\0'; /* the root directory */
+	else
+		*slash = '\0';
+	if (stat(dir, &dir_st))
+		return false;
+	key = identity(&dir_st);
+	return marked(g, &key);
+}
+
+/* A script's first line, "#!INTERPRETER [ARG]", read as the process
+ * tgid would (path relative to its root or working directory) into
+ * interpreter and arg ("" when none). Returns false when path is no
+ * script or cannot be read safely. */
+static bool script_line(struct vg_gate *g, uint32_t tgid, const char *path, char *interpreter,
+			char *arg, size_t len)
+{
+	char where[PATH_MAX], buf[256], *p, *end;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	ssize_t n;
+
+	snprintf(where, sizeof(where), path[0] == '/' ? "/proc/%u/root%s" : "/proc/%u/cwd/%s", tgid,
+		 path);
+	if (stat(where, &st) || !S_ISREG(st.st_mode) || gate_would_wait(g, &st, where))
+		return false;
+	fd = open(where, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || (n = pread(fd, buf, sizeof(buf) - 1, 0)) < 2 || memcmp(buf, "#!", 2))
+		return false;
+	buf[n] = '\0';
+	end = strchr(buf, '\n');
+	if (end)
+		*end = '\0';
+	/* As binfmt_script: blanks around the interpreter, the rest is one
+	 * argument without its trailing blanks. */
+	for (end = buf + strlen(buf); end > buf + 2 && (end[-1] == ' ' || end[-1] == '\t');)
+		*--end = '\0';
+	for (p = buf + 2; *p == ' ' || *p == '\t'; p++)
+		;
+	n = (ssize_t)strcspn(p, " \t");
+	if (!n || (size_t)n >= len)
+		return false;
+	snprintf(interpreter, len, "%.*s", (int)n, p);
+	for (p += n; *p == ' ' || *p == '\t'; p++)
+		;
+	snprintf(arg, len, "%s", p);
+	return true;
+}
+
+/* Reads up to len bytes at addr in process pid, a page at a time; returns
+ * how many it read (it stops at an unmapped page). */
+static size_t read_process(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		size_t chunk = 4096 - ((addr + done) & 4095);
+		struct iovec local = {.iov_base = (char *)buf + done};
+		struct iovec remote = {.iov_base = (void *)(uintptr_t)(addr + done)};
+		ssize_t n;
+
+		chunk = chunk < len - done ? chunk : len - done;
+		local.iov_len = remote.iov_len = chunk;
+		n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+		if ((size_t)n < chunk)
+			break;
+	}
+	return done;
+}
+
+/* Reads argv from the process's memory, which unlike BPF can fault pages
+ * in, into c as the kernel's capture would have been. */
+static void read_argv(uint32_t tgid, struct vg_exec_argv *c)
+{
+	uint32_t off = 0, flags = 0, i;
+
+	for (i = 0; i < VG_EXEC_ARGS_MAX; i++) {
+		size_t room = sizeof(c->argv) - off, got = 0, n;
+		uint64_t arg;
+		bool ended = false;
+
+		if (read_process((pid_t)tgid, c->argv_ptr + 8ull * i, &arg, sizeof(arg)) !=
+		    sizeof(arg)) {
+			flags = VG_ARGV_TRUNCATED; /* unreadable: execve fails with EFAULT */
+			break;
+		}
+		if (!arg)
+			break;
+		while (got < room && !ended) {
+			n = read_process((pid_t)tgid, arg + got, c->argv + off + got,
+					 room - got < 256 ? room - got : 256);
+			if (!n)
+				break;
+			ended = memchr(c->argv + off + got, '\0', n) != NULL;
+			got += n;
+		}
+		if (!ended) {
+			flags = VG_ARGV_TRUNCATED;
+			off = sizeof(c->argv);
+			break;
+		}
+		off += (uint32_t)strlen(c->argv + off) + 1;
+	}
+	if (i == VG_EXEC_ARGS_MAX)
+		flags = VG_ARGV_TRUNCATED;
+	c->len = off;
+	c->flags = (c->flags & ~VG_ARGV_FAULTED) | flags;
+}
+
+#define SCRIPT_DEPTH 5 /* the kernel's limit of interpreters that are scripts */
+
+/* The argv an exec of a script runs with: the kernel replaces argv[0] with
+ * INTERPRETER, ARG (if any) and the script's path as given, per level.
+ * Built in out (room for the captured argv and SCRIPT_DEPTH levels);
+ * returns its length, 0 when the exec was no script. */
+static size_t script_argv(struct vg_gate *g, uint32_t tgid, const struct vg_exec_argv *captured,
+			  char *out)
+{
+	char path[VG_FILENAME_MAX], interpreter[VG_FILENAME_MAX], arg[VG_FILENAME_MAX];
+	size_t len =
+	    captured->len < sizeof(captured->argv) ? captured->len : sizeof(captured->argv);
+	int depth;
+
+	memcpy(out, captured->argv, len);
+	snprintf(path, sizeof(path), "%s", captured->filename);
+	for (depth = 0; depth < SCRIPT_DEPTH &&
+			script_line(g, tgid, path, interpreter, arg, sizeof(interpreter));
+	     depth++) {
+		size_t first = len ? strnlen(out, len) + 1 : 0, prefix;
+
+		first = first < len ? first : len;
+		prefix = strlen(interpreter) + 1 + (*arg ? strlen(arg) + 1 : 0) + strlen(path) + 1;
+		memmove(out + prefix, out + first, len - first);
+		len = len - first + prefix;
+		memcpy(out, interpreter, strlen(interpreter) + 1);
+		prefix = strlen(interpreter) + 1;
+		if (*arg) {
+			memcpy(out + prefix, arg, strlen(arg) + 1);
+			prefix += strlen(arg) + 1;
+		}
+		memcpy(out + prefix, path, strlen(path) + 1);
+		snprintf(path, sizeof(path), "%s", interpreter);
+	}
+	return depth ? len : 0;
+}
+
+/* The first argv vaccine in force whose rule argv[0..len) matches for the
+ * exec of path, or 0; *is_program: whether path is some rule's program. */
+static uint32_t argv_match(struct vg_gate *g, const char *path, const char *argv, size_t len,
+			   bool fail_closed, const char *cwd, bool *is_program)
+{
+	uint64_t now = boot_ns();
+	uint32_t id = 0;
+
+	pthread_mutex_lock(&g->lock);
+	for (size_t i = 0; i < g->vaccine_count && !id; i++) {
+		const struct vg_gate_vaccine *v = &g->vaccines[i];
+
+		if (v->kind != VG_VACCINE_ARGV || v->argv_rule >= g->argv_rule_count ||
+		    v->expires_ns <= now)
+			continue;
+		*is_program |= argv_rule_program_is(&g->argv_rules[v->argv_rule], path, "");
+		if (argv_rule_matches(&g->argv_rules[v->argv_rule], path, argv, len, fail_closed,
+				      cwd))
+			id = v->id;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return id;
+}
+
+/* The exec-by-argv vaccine the exec of path by process tgid matches, or 0;
+ * decided on the argv the kernel captured when the process entered execve,
+ * and, when path is a rule's program run as a script's interpreter, on the
+ * argv the kernel makes from the script's "#!" line. */
+static uint32_t argv_vaccine_for(struct vg_gate *g, uint32_t tgid, const char *path)
+{
+	_cleanup_free_ struct vg_exec_argv *captured = malloc(sizeof(*captured));
+	_cleanup_free_ char *effective =
+	    malloc(sizeof(captured->argv) + SCRIPT_DEPTH * 3 * VG_FILENAME_MAX);
+	char link[64], cwd[PATH_MAX];
+	bool is_program = false, fail_closed;
+	uint32_t id;
+	size_t len;
+	ssize_t n;
+
+	/* Not captured: the process is outside the sensor's scope. */
+	if (!captured || !effective || sensor_exec_argv(g->sensor, tgid, captured))
+		return 0;
+	/* What the kernel could not read, read here; written back, so that the
+	 * kernel checks the exec against what is decided on here. */
+	if (captured->flags & VG_ARGV_FAULTED) {
+		read_argv(tgid, captured);
+		if (sensor_exec_argv_put(g->sensor, tgid, captured) && errno != ENOENT)
+			vg_warn("gate: argv of process %u: %s", tgid, strerror(errno));
+	}
+	snprintf(link, sizeof(link), "/proc/%u/cwd", tgid);
+	n = readlink(link, cwd, sizeof(cwd) - 1);
+	cwd[n > 0 ? n : 0] = '\0';
+	/* Two threads in execve at once: which argv this exec carries is
+	 * unknown, so the rule's program fails closed, as when truncated. */
+	fail_closed = captured->flags & (VG_ARGV_TRUNCATED | VG_ARGV_CONTENDED);
+	len = captured->len < sizeof(captured->argv) ? captured->len : sizeof(captured->argv);
+	id = argv_match(g, path, captured->argv, len, fail_closed, n > 0 ? cwd : NULL, &is_program);
+	if (id || !is_program)
+		return id;
+	len = script_argv(g, tgid, captured, effective);
+	return len ? argv_match(g, path, effective, len, fail_closed, n > 0 ? cwd : NULL,
+				&is_program)
+		   : 0;
+}
+
 /* The file-access vaccine that forbids process tgid to open the file at fd,
  * or 0. The opener's program is hashed through /proc/PID/exe (once: the
- * cache); never when the program is itself a marked file, or in a marked
- * directory: the gate thread would wait on its own permission event. */
+ * cache), unless the gate thread would wait on its own event opening it. */
 static uint32_t file_vaccine_for(struct vg_gate *g, uint32_t tgid, int fd)
 {
 	_cleanup_close_ int exe_fd = -1;
-	char exe[64], exe_path[PATH_MAX], *slash;
-	struct stat st, dir;
+	char exe[64], exe_path[PATH_MAX];
+	struct stat st;
 	struct hashed_file h;
-	struct vg_exe_key key, dir_key = {0};
+	struct vg_exe_key key;
 	bool named = false;
 	uint64_t now = boot_ns();
 	uint32_t id = 0;
@@ -426,13 +610,7 @@ static uint32_t file_vaccine_for(struct vg_gate *g, uint32_t tgid, int fd)
 	if (n <= 0 || stat(exe, &st))
 		return 0;
 	exe_path[n] = '\0';
-	slash = strrchr(exe_path, '/');
-	if (slash)
-		*slash = '\0';
-	if (slash && !stat(*exe_path ? exe_path : "/", &dir))
-		dir_key = identity(&dir);
-	h.key = identity(&st);
-	if (marked(g, &h.key) || marked(g, &dir_key)) {
+	if (gate_would_wait(g, &st, exe_path)) {
 		__atomic_add_fetch(&g->stats.fail_open, 1, __ATOMIC_RELAXED);
 		return 0;
 	}

@@ -189,6 +189,9 @@ int vaccine_from_incident(struct daemon *d, pid_t pid, const char *origin,
 int vaccine_hash_program(const char *path, unsigned char sha[32], char *err, size_t errlen);
 int vaccine_revoke(struct daemon *d, uint32_t id, char *err, size_t errlen);
 void vaccine_on_crossing(struct daemon *d, const struct vg_score_event *ev);
+/* An exec whose argv was rewritten between execve entry and the kernel's
+ * copy (sensor.h, VG_EXEC_ARGV_REWRITTEN): records the kernel's decision. */
+void vaccine_on_exec(struct daemon *d, const struct vg_exec_event *ev);
 /* Rebuilds the vaccines in force from the forensic log (at start). */
 void vaccine_replay(struct daemon *d);
 void vaccine_expire(struct daemon *d, uint64_t now_real_ns);

@@ -125,6 +125,7 @@ int pipeline_on_event(void *ctx, const void *data, size_t size)
 		if (dir)
 			alert_exec_from_writable(d, ev, dir);
 		precog_on_exec(d, ev);
+		vaccine_on_exec(d, ev);
 	}
 	return 0;
 }

@@ -167,11 +167,15 @@ void precog_tick(struct daemon *d)
 	    sensor_verdicts_foreach(d->sensor, NULL, NULL) != 0)
 		return;
 	/* Hold first, then look again: a process flagged in between is either
-	 * seen here or held by the kernel until the gate is armed again. */
-	sensor_set_hold_flagged(d->sensor, true);
-	if (sensor_verdicts_foreach(d->sensor, NULL, NULL) != 0) {
-		sensor_set_hold_flagged(d->sensor, false);
-		return;
+	 * seen here or held by the kernel until the gate is armed again. Only
+	 * when precognition wants the gate: armed for vaccines alone, nothing
+	 * would arm it again for a flagged process, which would stay stopped. */
+	if (exec_gate_wanted(d, &d->policy)) {
+		sensor_set_hold_flagged(d->sensor, true);
+		if (sensor_verdicts_foreach(d->sensor, NULL, NULL) != 0) {
+			sensor_set_hold_flagged(d->sensor, false);
+			return;
+		}
 	}
 	gate_disarm_exec(d->gate);
 	d->exec_gate_armed = false;

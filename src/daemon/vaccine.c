@@ -333,6 +333,24 @@ void vaccine_on_crossing(struct daemon *d, const struct vg_score_event *ev)
 	}
 }
 
+void vaccine_on_exec(struct daemon *d, const struct vg_exec_event *ev)
+{
+	struct json_object *obj;
+
+	if (!(ev->flags & VG_EXEC_ARGV_REWRITTEN))
+		return;
+	obj = event_to_json(ev, d->procs, d->boot_to_real_ns);
+	json_object_object_add(obj, "type", json_object_new_string("decision"));
+	json_object_object_add(obj, "what", json_object_new_string("exec"));
+	json_object_object_add(obj, "reason", json_object_new_string("argv_rewritten"));
+	/* The kernel killed it before its first instruction when enforcing. */
+	json_object_object_add(
+	    obj, "refused", json_object_new_boolean(d->policy.vaccination.mode == VG_MODE_ENFORCE));
+	json_object_object_add(
+	    obj, "mode", json_object_new_string(policy_mode_name(d->policy.vaccination.mode)));
+	pipeline_publish(d, obj, WAL_DECISION, VG_SINK_ALERT);
+}
+
 static int replay_one(const struct wal_record *rec, void *ctx)
 {
 	struct daemon *d = ctx;

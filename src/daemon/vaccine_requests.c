@@ -153,8 +153,13 @@ void request_vaccine(struct daemon *d, struct control_client *c, struct json_obj
 	struct json_object *v, *list, *reply;
 	const char *op = json_object_object_get_ex(req, "op", &v) ? json_object_get_string(v) : "";
 	char err[600];
+	struct timespec real;
 	uint32_t id;
 
+	/* What is listed or exported is what applies: expired vaccines go
+	 * now, not at the next tick. */
+	clock_gettime(CLOCK_REALTIME, &real);
+	vaccine_expire(d, (uint64_t)real.tv_sec * 1000000000 + (uint64_t)real.tv_nsec);
 	if (!strcmp(op, "list")) {
 		list = json_object_new_array();
 		for (int i = 0; i < d->vaccine_count; i++)

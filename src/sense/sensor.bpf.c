@@ -375,6 +375,58 @@ static __always_inline void note_verdict(struct vg_exec_event *ev)
 	ev->verdict_score = verdict ? verdict->score : 0;
 }
 
+struct argv_compare {
+	const char *seen;   /* captured at execve entry */
+	const char *copied; /* the new image's argument area */
+	__u32 len;
+	bool differ;
+};
+
+static long argv_compare_step(__u32 index, void *ctx)
+{
+	struct argv_compare *c = ctx;
+	__u32 off = (index * 8) & (VG_EXEC_ARGV_CAPTURE - 8);
+	__u64 seen, copied, mask = ~0ull;
+
+	if (off >= c->len)
+		return 1;
+	seen = *(const __u64 *)(c->seen + off);
+	copied = *(const __u64 *)(c->copied + off);
+	if (c->len - off < 8)
+		mask = (1ull << ((c->len - off) * 8)) - 1;
+	if ((seen ^ copied) & mask) {
+		c->differ = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The exec gate decided argv vaccines on the argv read at execve entry;
+ * the kernel copied its own afterwards. Where they differ another thread
+ * rewrote the argument memory in between, and the decision was made on
+ * something else than what runs: the process dies here, before its first
+ * instruction (vaccination enforcing), and the exec event says so. */
+static __always_inline void check_argv_unchanged(struct vg_exec_event *ev)
+{
+	struct vg_exec_argv *seen = bpf_map_lookup_elem(&exec_argvs, &ev->hdr.tgid);
+	struct argv_compare c = {.copied = ev->argv};
+
+	/* Not captured, the gate failed closed already, or no gate read what
+	 * the kernel could not. */
+	if (!seen || (seen->flags & (VG_ARGV_CONTENDED | VG_ARGV_FAULTED)))
+		return;
+	c.seen = seen->argv;
+	c.len = seen->len < ev->argv_len ? seen->len : ev->argv_len;
+	c.differ = !(seen->flags & VG_ARGV_TRUNCATED) && seen->len != ev->argv_full_len;
+	if (!c.differ)
+		bpf_loop(VG_EXEC_ARGV_CAPTURE / 8, argv_compare_step, &c, 0);
+	if (!c.differ)
+		return;
+	ev->flags |= VG_EXEC_ARGV_REWRITTEN;
+	if (precog.vaccine_enforce)
+		bpf_send_signal(9 /* SIGKILL */);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vg_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -398,11 +450,6 @@ int BPF_PROG(vg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	state->score = 0;
 	state->max_score = 0;
 	note_program(state, bprm);
-	if (precog.capture_exec_argv) {
-		__u32 tgid = BPF_CORE_READ(task, tgid);
-
-		bpf_map_delete_elem(&exec_argvs, &tgid); /* decided: the exec went through */
-	}
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return 0;
@@ -443,6 +490,13 @@ int BPF_PROG(vg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	if (bpf_probe_read_user(ev->argv, len, (void *)arg_start) < 0)
 		len = 0;
 	ev->argv_len = len;
+	/* A script's argv is the kernel's own rewrite (interpreter, its
+	 * argument, the script): not comparable to what execve was given. */
+	if (precog.capture_exec_argv) {
+		if (BPF_CORE_READ(bprm, interp) == BPF_CORE_READ(bprm, filename))
+			check_argv_unchanged(ev);
+		bpf_map_delete_elem(&exec_argvs, &ev->hdr.tgid); /* the exec went through */
+	}
 
 	len += offsetof(struct vg_exec_event, argv);
 	barrier_var(len);
@@ -547,7 +601,8 @@ struct argv_walk {
 	const char *const *argv; /* user memory */
 	struct argv_scratch *scratch;
 	__u32 off;
-	bool ended; /* the NULL that ends argv was reached */
+	bool ended;   /* the NULL that ends argv was reached */
+	bool faulted; /* a page was not in memory */
 };
 
 static long argv_walk_step(__u32 index, void *ctx)
@@ -558,8 +613,10 @@ static long argv_walk_step(__u32 index, void *ctx)
 	const char *arg;
 	long n;
 
-	if (bpf_probe_read_user(&arg, sizeof(arg), &w->argv[index]))
-		return 1; /* unreadable: execve fails with EFAULT; truncated */
+	if (bpf_probe_read_user(&arg, sizeof(arg), &w->argv[index])) {
+		w->faulted = true;
+		return 1;
+	}
 	if (!arg) {
 		w->ended = true;
 		return 1;
@@ -567,7 +624,11 @@ static long argv_walk_step(__u32 index, void *ctx)
 	if (w->off >= VG_EXEC_ARGV_CAPTURE)
 		return 1;
 	n = bpf_probe_read_user_str(&value->argv[off], VG_EXEC_ARGV_CAPTURE - off, arg);
-	if (n <= 0 || off + n >= VG_EXEC_ARGV_CAPTURE) {
+	if (n < 0) {
+		w->faulted = true;
+		return 1;
+	}
+	if (off + n >= VG_EXEC_ARGV_CAPTURE) {
 		w->off = VG_EXEC_ARGV_CAPTURE; /* the last one may be cut */
 		return 1;
 	}
@@ -576,7 +637,7 @@ static long argv_walk_step(__u32 index, void *ctx)
 }
 
 /* execve/execveat entry: keep the argv for the exec gate (see sensor.h). */
-static __noinline void capture_exec_argv(const char *const *argv)
+static __noinline void capture_exec_argv(const char *filename, const char *const *argv)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid(), now = bpf_ktime_get_boot_ns();
 	__u32 zero = 0, tgid = pid_tgid >> 32;
@@ -590,9 +651,15 @@ static __noinline void capture_exec_argv(const char *const *argv)
 	bpf_loop(VG_EXEC_ARGS_MAX, argv_walk_step, &w, 0);
 	scratch->value.ts_ns = now;
 	scratch->value.tid = (__u32)pid_tgid;
-	scratch->value.flags = w.ended && w.off < VG_EXEC_ARGV_CAPTURE ? 0 : VG_ARGV_TRUNCATED;
+	scratch->value.flags = w.faulted				 ? VG_ARGV_FAULTED
+			       : w.ended && w.off < VG_EXEC_ARGV_CAPTURE ? 0
+									 : VG_ARGV_TRUNCATED;
+	scratch->value.argv_ptr = (__u64)argv;
 	scratch->value.len = w.off < VG_EXEC_ARGV_CAPTURE ? w.off : VG_EXEC_ARGV_CAPTURE;
 	scratch->value.pad = 0;
+	if (bpf_probe_read_user_str(scratch->value.filename, sizeof(scratch->value.filename),
+				    filename) < 0)
+		scratch->value.filename[0] = '\0';
 	previous = bpf_map_lookup_elem(&exec_argvs, &tgid);
 	if (previous && previous->tid != (__u32)pid_tgid && now - previous->ts_ns < 1000000000)
 		scratch->value.flags |= VG_ARGV_CONTENDED;
@@ -618,7 +685,9 @@ int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
 	if (precog.quarantined && stay_stopped())
 		return 0;
 	if (precog.capture_exec_argv && (id == NR_EXECVE || id == NR_EXECVEAT))
-		capture_exec_argv((const char *const *)(id == NR_EXECVE ? BPF_CORE_READ(regs, si)
+		capture_exec_argv((const char *)(id == NR_EXECVE ? BPF_CORE_READ(regs, di)
+								 : BPF_CORE_READ(regs, si)),
+				  (const char *const *)(id == NR_EXECVE ? BPF_CORE_READ(regs, si)
 									: BPF_CORE_READ(regs, dx)));
 	sysid = vg_syscall_from_x86_64(id);
 	state->syscalls++;

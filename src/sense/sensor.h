@@ -100,6 +100,10 @@ struct vg_connect_vaccine_key {
 /* vg_exec_argv.flags */
 #define VG_ARGV_TRUNCATED (1u << 0) /* more arguments or bytes than were captured */
 #define VG_ARGV_CONTENDED (1u << 1) /* another thread entered execve < 1 s before */
+/* Some of argv was in pages not in memory at execve entry, which BPF cannot
+ * fault in: the exec gate reads it from the process (argv_ptr) and writes
+ * the entry back, so that the exec is checked against what it decided on. */
+#define VG_ARGV_FAULTED (1u << 2)
 
 /* The argv a process passed to execve/execveat, read at sys_enter: the
  * fanotify exec gate asks before the kernel has copied the new argv, when
@@ -110,9 +114,11 @@ struct vg_connect_vaccine_key {
 struct vg_exec_argv {
 	__u64 ts_ns; /* CLOCK_BOOTTIME, at sys_enter */
 	__u32 tid;   /* the thread that entered execve */
-	__u32 flags; /* VG_ARGV_TRUNCATED, VG_ARGV_CONTENDED */
+	__u32 flags; /* VG_ARGV_TRUNCATED, VG_ARGV_CONTENDED, VG_ARGV_FAULTED */
 	__u32 len;   /* bytes in argv */
 	__u32 pad;
+	__u64 argv_ptr;			 /* the argv array's address in the process */
+	char filename[VG_FILENAME_MAX];	 /* the path given to execve, as given (a script's, too) */
 	char argv[VG_EXEC_ARGV_CAPTURE]; /* NUL-separated; last: the capture spills past it */
 };
 
@@ -127,6 +133,13 @@ struct vg_exec_argv {
 #define VG_EXEC_ARGV_TRUNCATED	   (1u << 0)
 #define VG_EXEC_PATH_TRUNCATED	   (1u << 1)
 #define VG_EXEC_FILENAME_TRUNCATED (1u << 2)
+/* The argv the kernel copied is not the one read at execve entry (another
+ * thread rewrote it in between): the exec gate decided on the wrong argv.
+ * Killed in the kernel before its first instruction when vaccination
+ * enforces. Checked only while exec-by-argv vaccines are in force, and not
+ * for scripts (whose argv the kernel rewrites itself; the gate works that
+ * rewrite out from the script's "#!" line). */
+#define VG_EXEC_ARGV_REWRITTEN (1u << 3)
 
 /* vg_task_state.flags */
 #define VG_TASK_IN_SCOPE (1u << 0) /* pidtree scope: inherited at fork */

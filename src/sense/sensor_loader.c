@@ -478,6 +478,11 @@ int sensor_exec_argv(const struct vg_sensor *s, uint32_t tgid, struct vg_exec_ar
 	return bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.exec_argvs), &tgid, out) ? -1 : 0;
 }
 
+int sensor_exec_argv_put(const struct vg_sensor *s, uint32_t tgid, const struct vg_exec_argv *argv)
+{
+	return bpf_map_update_elem(bpf_map__fd(s->skel->maps.exec_argvs), &tgid, argv, BPF_EXIST);
+}
+
 int sensor_connect_vaccine_put(const struct vg_sensor *s, const struct vg_connect_vaccine_key *key,
 			       const struct vg_vaccine_entry *entry)
 {

@@ -107,6 +107,10 @@ void sensor_set_vaccine_kinds(struct vg_sensor *s, bool enforce, bool capture_ex
 /* The argv process tgid passed to execve, captured at its entry (see
  * sensor.h): 0 and *out filled, or -1 if none was captured. */
 int sensor_exec_argv(const struct vg_sensor *s, uint32_t tgid, struct vg_exec_argv *out);
+/* Replaces the captured argv of process tgid (the exec gate's own read of
+ * what the kernel could not read, VG_ARGV_FAULTED); only while the entry is
+ * there. 0, or -1 with errno. */
+int sensor_exec_argv_put(const struct vg_sensor *s, uint32_t tgid, const struct vg_exec_argv *argv);
 /* A program identity may not connect to key's address and port. */
 int sensor_connect_vaccine_put(const struct vg_sensor *s, const struct vg_connect_vaccine_key *key,
 			       const struct vg_vaccine_entry *entry);

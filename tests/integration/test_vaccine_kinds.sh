@@ -1,7 +1,9 @@
 # Auto-vaccination, the kinds beyond exec by content:
 #  - exec by argv: `rm -rf` of the root of a scratch tree (the root as rm
 #    sees it: chroot in a private mount namespace) is refused at the exec
-#    gate and the tree stays; a non-recursive rm of one file and a recursive
+#    gate and the tree stays, also when a script's "#!/bin/rm -rf" line
+#    makes it, also when another thread rewrites argv during execve; a
+#    non-recursive rm of one file and a recursive
 #    rm of a non-root directory go through; revoked, the same rm -rf does
 #    delete (so the refusal was the vaccine's);
 #  - file access: the vaccinated program (and a copy) may not open the file,
@@ -54,13 +56,45 @@ for args in "-rf --no-preserve-root /" "-fr /etc" "-R /etc/" "-r -f //etc/.." "-
 	rc=$(in_root /bin/rm $args)
 	[ "$rc" -eq 126 ] || fail "rm $args in the scratch root: exit $rc, not refused (126)"
 done
-[ -f "$ROOT/etc/keep" ] && [ -f "$ROOT/victim" ] && [ -x "$ROOT/bin/rm" ] || fail "a refused rm deleted something"
+# A script whose "#!" line makes the recursive delete: the kernel's argv is
+# "/bin/rm -rf /bin/wipe /etc", not the "/bin/wipe /etc" execve was given.
+printf '#!/bin/rm -rf\n' > "$ROOT/bin/wipe"
+chmod +x "$ROOT/bin/wipe"
+[ "$(in_root /bin/wipe /etc)" -eq 126 ] || fail "a script with #!/bin/rm -rf was not refused"
+[ -f "$ROOT/etc/keep" ] && [ -f "$ROOT/victim" ] && [ -x "$ROOT/bin/rm" ] && [ -f "$ROOT/bin/wipe" ] ||
+	fail "a refused rm deleted something"
 [ "$(in_root /bin/rm /victim)" -eq 0 ] && [ ! -e "$ROOT/victim" ] || fail "rm of one file was not allowed"
 [ "$(in_root /bin/rm -rf /data)" -eq 0 ] && [ ! -e "$ROOT/data" ] || fail "rm -rf of a non-root directory was not allowed"
 "$VIGILANTE" vaccine revoke "$argv_id" || fail "revoke of the argv vaccine failed"
 [ "$(in_root /bin/rm -rf /etc)" -eq 0 ] && [ ! -e "$ROOT/etc" ] || fail "without the vaccine, rm -rf /etc did not delete the scratch /etc"
 argv_id=$("$VIGILANTE" vaccine add --argv rm-root) || fail "vaccine add --argv rm-root (again) failed"
-note "rm -rf of the (scratch) root and top-level directories refused; rm of a file, rm -rf of /data allowed"
+note "rm -rf of the (scratch) root and top-level directories refused, also through a #! script; rm of a file, rm -rf of /data allowed"
+
+# 1b. A second thread rewrites the operand between execve entry and the
+# kernel's copy of argv ("$M/othr" -> "$M/prot", a protected root here):
+# whatever the timing, the protected tree stays. The gate refuses what it
+# saw; an exec whose argv changed after the gate's decision is killed by the
+# kernel before its first instruction; a rewrite after the copy is harmless.
+cp /bin/rm "$M/rm"
+race_id=$("$VIGILANTE" vaccine add --argv recursive-delete-of --program rm --root "$M/prot") ||
+	fail "vaccine add --argv recursive-delete-of failed"
+killed=0 refused=0 completed=0
+for i in $(seq 30); do
+	mkdir -p "$M/prot" "$M/othr" && echo x > "$M/prot/f" && echo x > "$M/othr/f"
+	rc=0
+	in_cgroup "$HELPERS/argv_race" "$M/rm" "$M/othr" "$M/prot" $(((i % 15) * 10000)) 2> /dev/null || rc=$?
+	[ -f "$M/prot/f" ] || fail "attempt $i (exit $rc): the protected tree was deleted"
+	case $rc in
+	137) killed=$((killed + 1)) ;;
+	126) refused=$((refused + 1)) ;;
+	0) completed=$((completed + 1)) ;;
+	*) fail "attempt $i: unexpected exit $rc" ;;
+	esac
+done
+[ "$killed" -eq 0 ] || grep -q '"reason":"argv_rewritten"' "$WORK/events.jsonl" ||
+	fail "$killed execs killed without a decision record"
+"$VIGILANTE" vaccine revoke "$race_id" || fail "revoke $race_id failed"
+note "argv rewritten during execve, 30 attempts: $refused refused by the gate, $killed killed by the kernel, $completed harmless; the protected tree stayed"
 
 # 2. File access.
 cp /bin/cat "$M/cat"
