@@ -67,7 +67,10 @@ void gate_set_mode(struct vg_gate *g, enum vg_precog_mode mode);
  *   VG_VACCINE_EXEC     the exec of a program with this content is refused;
  *   VG_VACCINE_ARGV     an exec whose argv matches argv_rules[argv_rule] is
  *                       refused, decided on the argv the kernel captured at
- *                       execve entry (sensor.h, struct vg_exec_argv);
+ *                       execve entry (sensor.h, struct vg_exec_argv; what
+ *                       BPF could not read is read from the process and
+ *                       written back), or for a script on the argv its #!
+ *                       line makes;
  *   VG_VACCINE_FILE     the open of the file whose identity is file (marked
  *                       with gate_watch_file()) by a program with this
  *                       content is refused (the opener's program found

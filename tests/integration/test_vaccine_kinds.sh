@@ -91,6 +91,7 @@ for i in $(seq 30); do
 	*) fail "attempt $i: unexpected exit $rc" ;;
 	esac
 done
+wait_quiet
 [ "$killed" -eq 0 ] || grep -q '"reason":"argv_rewritten"' "$WORK/events.jsonl" ||
 	fail "$killed execs killed without a decision record"
 "$VIGILANTE" vaccine revoke "$race_id" || fail "revoke $race_id failed"
@@ -172,7 +173,9 @@ kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 DAEMON_PID=
 start_daemon "$WORK/policy.yaml"
-[ "$("$VIGILANTE" vaccine list --json | jq '.vaccines | length')" -eq "$count" ] || fail "not every vaccine was replayed"
+"$VIGILANTE" vaccine list --json > "$WORK/replayed.json"
+[ "$(jq '.vaccines | length' "$WORK/replayed.json")" -eq "$count" ] ||
+	fail "not every vaccine was replayed: $(jq -c '[.vaccines[] | {id, kind, expires}]' "$WORK/list.json") before, $(jq -c '[.vaccines[] | {id, kind, expires}]' "$WORK/replayed.json") after"
 mkdir -p "$ROOT/etc" && echo keep > "$ROOT/etc/keep"
 [ "$(in_root /bin/rm -rf /etc)" -eq 126 ] && [ -f "$ROOT/etc/keep" ] || fail "the argv vaccine is not enforced after a restart"
 [ "$(opens "$M/cat" "$M/secret")" -ne 0 ] || fail "the file vaccine is not enforced after a restart"
