@@ -37,12 +37,16 @@ struct vg_vaccine {
 	char origin[16]; /* "score", "operator", "quarantine", "import", ... */
 	char evidence[VG_VACCINE_EVIDENCE_MAX];	   /* JSON text; "" when none */
 	uint64_t created_real_ns, expires_real_ns; /* CLOCK_REALTIME */
-	struct vg_argv_rule argv;		   /* ARGV */
-	char file[PATH_MAX];			   /* FILE: the path it may not open */
-	uint16_t family;			   /* CONNECT: AF_INET or AF_INET6 */
-	uint16_t port;				   /* CONNECT: host order; 0: every port */
-	uint8_t addr[16];			   /* CONNECT: IPv4 in the first 4 bytes */
-	char syscall[VG_VACCINE_SYSCALL_NAME_MAX]; /* SYSCALL: its name (x86_64) */
+	union {					   /* the kind's own rule */
+		struct vg_argv_rule argv;	   /* ARGV */
+		char file[PATH_MAX];		   /* FILE: the path it may not open */
+		struct {			   /* CONNECT */
+			uint16_t family;	   /* AF_INET or AF_INET6 */
+			uint16_t port;		   /* host order; 0: every port */
+			uint8_t addr[16];	   /* IPv4 in the first 4 bytes */
+		};
+		char syscall[VG_VACCINE_SYSCALL_NAME_MAX]; /* SYSCALL: its name (x86_64) */
+	};
 };
 
 const char *vaccine_kind_name(enum vg_vaccine_kind kind);
