@@ -3,13 +3,20 @@
  *   getppid N   N getppid() calls (the cheapest syscall: sensor overhead)
  *   open N      N open/read/close of a small file
  *   exec N [PROGRAM]  N fork + exec of PROGRAM (default /bin/true), waiting
- *                     for each */
+ *                     for each
+ *   vaccinate N DIR   N `vaccine add` requests for DIR/1..DIR/N on the
+ *                     control socket $VIGILANTE_SOCKET, one connection each,
+ *                     each answered once its record is durable: the
+ *                     daemon's request-to-durable time, without the CLI's
+ *                     process start */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +72,44 @@ static int run_exec(long n, char *program)
 	return 0;
 }
 
+static int run_vaccinate(long n, const char *dir)
+{
+	const char *path = getenv("VIGILANTE_SOCKET");
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+
+	if (!path || strlen(path) >= sizeof(addr.sun_path)) {
+		fprintf(stderr, "workload: VIGILANTE_SOCKET names no usable socket\n");
+		return 1;
+	}
+	strcpy(addr.sun_path, path);
+	for (long i = 1; i <= n; i++) {
+		char req[4096 + 128], reply[4096];
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), len;
+		size_t got = 0;
+		ssize_t r;
+
+		len = snprintf(req, sizeof(req),
+			       "{\"cmd\":\"vaccine\",\"op\":\"add\",\"vaccine\":{\"kind\":"
+			       "\"exec_sha256\",\"path\":\"%s/%ld\"}}\n",
+			       dir, i);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) ||
+		    write(fd, req, (size_t)len) != len) {
+			fprintf(stderr, "workload: %s: %s\n", path, strerror(errno));
+			return 1;
+		}
+		while (got < sizeof(reply) - 1 && !memchr(reply, '\n', got) &&
+		       (r = read(fd, reply + got, sizeof(reply) - 1 - got)) > 0)
+			got += (size_t)r;
+		close(fd);
+		reply[got] = '\0';
+		if (!strstr(reply, "\"ok\":true")) {
+			fprintf(stderr, "workload: vaccine add %s/%ld: %s\n", dir, i, reply);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long n;
@@ -72,7 +117,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc < 3 || argc > 4 || (n = strtol(argv[2], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: workload getppid|open N, workload exec N [PROGRAM]\n");
+		fprintf(stderr, "usage: workload getppid|open N, workload exec N [PROGRAM], "
+				"workload vaccinate N DIR\n");
 		return 2;
 	}
 	start = now_ns();
@@ -82,6 +128,8 @@ int main(int argc, char **argv)
 		rc = run_open(n);
 	else if (!strcmp(argv[1], "exec"))
 		rc = run_exec(n, argc == 4 ? argv[3] : "/bin/true");
+	else if (!strcmp(argv[1], "vaccinate") && argc == 4)
+		rc = run_vaccinate(n, argv[3]);
 	else
 		rc = 2;
 	if (rc)

@@ -11,6 +11,7 @@
 #include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,22 +19,46 @@
 #include "common/file_hash.h"
 #include "common/log.h"
 
-/* Files already hashed and found clean, by identity and change time, so
- * that a program is hashed once, not at every exec. */
-#define CLEAN_CACHE 4096 /* power of two */
+/* Files already hashed, by identity and change time, so that a program is
+ * hashed once, not at every exec or open. What a file's content means (the
+ * exec vaccine that covers it, the connect vaccines its identity was put
+ * in the kernel for) is worked out again when the vaccines change
+ * (generation). */
+#define HASH_CACHE 4096 /* power of two */
 
-struct clean_file {
+struct hashed_file {
 	struct vg_exe_key key;
 	uint64_t ctime_ns;
+	unsigned char sha256[VG_SHA256_LEN];
+	uint64_t generation;   /* of the vaccines it was classified against; 0: empty */
+	uint32_t exec_vaccine; /* the exec vaccine covering it; 0: none */
+	uint64_t exec_expires_ns;
+};
+
+/* A file the open gate marked for a FILE vaccine. */
+struct watched_file {
+	char *path;
+	struct vg_exe_key key;
 };
 
 struct vg_gate {
 	const struct vg_sensor *sensor;
-	pthread_mutex_t lock; /* guards vaccines and clean */
+	pthread_mutex_t lock; /* guards vaccines, argv_rules and hashed */
 	struct vg_gate_vaccine *vaccines;
 	size_t vaccine_count;
+	size_t content_vaccines; /* EXEC and CONNECT: programs must be hashed at exec */
+	size_t file_vaccines, argv_vaccines;
+	struct vg_argv_rule *argv_rules;
+	size_t argv_rule_count;
+	uint64_t generation;
 	enum vg_mode vaccine_mode;
-	struct clean_file clean[CLEAN_CACHE];
+	struct hashed_file hashed[HASH_CACHE];
+	/* Inodes with open-permission marks: the gate thread must never open
+	 * one itself (it would wait for its own answer). Main thread only. */
+	struct vg_exe_key *protected_keys;
+	size_t protected_count;
+	struct watched_file *watched;
+	size_t watched_count;
 	const struct vg_path_list *exec_filesystems;
 	pid_t daemon_tgid;
 	int fanotify_fd;
@@ -54,9 +79,35 @@ static int mark(int fd, unsigned int flags, uint64_t mask, const char *path, cha
 	return -1;
 }
 
-static int add_marks(int fd, const struct vg_gate_options *opts, char *err, size_t errlen)
+static struct vg_exe_key identity(const struct stat *st)
 {
-	for (unsigned i = 0; opts->protected_paths && i < opts->protected_paths->count; i++) {
+	struct vg_exe_key key = {.ino = st->st_ino,
+				 .dev = (uint32_t)((major(st->st_dev) << 20) | minor(st->st_dev))};
+
+	return key;
+}
+
+static uint64_t change_time_ns(const struct stat *st)
+{
+	return (uint64_t)st->st_ctim.tv_sec * 1000000000 + (uint64_t)st->st_ctim.tv_nsec;
+}
+
+static bool same_key(const struct vg_exe_key *a, const struct vg_exe_key *b)
+{
+	return a->ino == b->ino && a->dev == b->dev;
+}
+
+static int add_marks(struct vg_gate *g, const struct vg_gate_options *opts, char *err,
+		     size_t errlen)
+{
+	unsigned count = opts->protected_paths ? opts->protected_paths->count : 0;
+
+	g->protected_keys = calloc(count + 1, sizeof(*g->protected_keys));
+	if (!g->protected_keys) {
+		snprintf(err, errlen, "gate: out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < count; i++) {
 		const char *path = opts->protected_paths->paths[i];
 		struct stat st;
 
@@ -65,10 +116,11 @@ static int add_marks(int fd, const struct vg_gate_options *opts, char *err, size
 			vg_info("gate: protected path %s: %s; not gated", path, strerror(errno));
 			continue;
 		}
-		if (mark(fd, FAN_MARK_ADD,
+		if (mark(g->fanotify_fd, FAN_MARK_ADD,
 			 FAN_OPEN_PERM | (S_ISDIR(st.st_mode) ? FAN_EVENT_ON_CHILD : 0), path, err,
 			 errlen))
 			return -1;
+		g->protected_keys[g->protected_count++] = identity(&st);
 	}
 	return 0;
 }
@@ -81,77 +133,511 @@ static uint64_t boot_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
+static bool file_needed(const struct vg_gate_vaccine *vaccines, size_t count,
+			const struct vg_exe_key *key)
+{
+	for (size_t i = 0; i < count; i++)
+		if (vaccines[i].kind == VG_VACCINE_FILE && same_key(&vaccines[i].file, key))
+			return true;
+	return false;
+}
+
+/* Removes the marks of watched files no FILE vaccine names any more, unless
+ * the file is protected by the policy too. */
+static void unwatch_unneeded(struct vg_gate *g, const struct vg_gate_vaccine *vaccines,
+			     size_t count)
+{
+	char err[256];
+
+	for (size_t i = 0; i < g->watched_count;) {
+		struct watched_file *w = &g->watched[i];
+		bool protected = false;
+
+		if (file_needed(vaccines, count, &w->key)) {
+			i++;
+			continue;
+		}
+		for (size_t p = 0; p < g->protected_count; p++)
+		protected |= same_key(&g->protected_keys[p], &w->key);
+		if (!protected &&
+		    mark(g->fanotify_fd, FAN_MARK_REMOVE, FAN_OPEN_PERM, w->path, err,
+			 sizeof(err)) &&
+		    errno != ENOENT)
+			vg_warn("%s", err);
+		free(w->path);
+		*w = g->watched[--g->watched_count];
+	}
+}
+
+int gate_watch_file(struct vg_gate *g, const char *path, struct vg_exe_key *key, char *err,
+		    size_t errlen)
+{
+	struct watched_file *grown;
+	struct stat st;
+
+	if (stat(path, &st)) {
+		snprintf(err, errlen, "gate: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	*key = identity(&st);
+	for (size_t i = 0; i < g->watched_count; i++)
+		if (same_key(&g->watched[i].key, key))
+			return 0;
+	grown = realloc(g->watched, (g->watched_count + 1) * sizeof(*grown));
+	if (!grown) {
+		snprintf(err, errlen, "gate: out of memory");
+		return -1;
+	}
+	g->watched = grown;
+	if (mark(g->fanotify_fd, FAN_MARK_ADD, FAN_OPEN_PERM, path, err, errlen))
+		return -1;
+	grown[g->watched_count].path = strdup(path);
+	grown[g->watched_count].key = *key;
+	if (!grown[g->watched_count].path) {
+		snprintf(err, errlen, "gate: out of memory");
+		return -1;
+	}
+	g->watched_count++;
+	return 0;
+}
+
 void gate_set_vaccines(struct vg_gate *g, const struct vg_gate_vaccine *vaccines, size_t count,
+		       const struct vg_argv_rule *argv_rules, size_t argv_rule_count,
 		       enum vg_mode mode)
 {
 	struct vg_gate_vaccine *copy = count ? malloc(count * sizeof(*copy)) : NULL;
+	struct vg_argv_rule *rules =
+	    argv_rule_count ? malloc(argv_rule_count * sizeof(*rules)) : NULL;
+	size_t content = 0, files = 0, argvs = 0;
 
-	if (count && !copy)
+	if ((count && !copy) || (argv_rule_count && !rules)) {
+		vg_err("gate: out of memory updating the vaccines; the previous ones stay");
+		free(copy);
+		free(rules);
 		return;
+	}
 	if (count)
 		memcpy(copy, vaccines, count * sizeof(*copy));
+	if (argv_rule_count)
+		memcpy(rules, argv_rules, argv_rule_count * sizeof(*rules));
+	for (size_t i = 0; i < count; i++) {
+		content += copy[i].kind == VG_VACCINE_EXEC || copy[i].kind == VG_VACCINE_CONNECT;
+		files += copy[i].kind == VG_VACCINE_FILE;
+		argvs += copy[i].kind == VG_VACCINE_ARGV && copy[i].argv_rule < argv_rule_count;
+	}
 	pthread_mutex_lock(&g->lock);
 	free(g->vaccines);
+	free(g->argv_rules);
 	g->vaccines = copy;
 	g->vaccine_count = count;
+	g->argv_rules = rules;
+	g->argv_rule_count = argv_rule_count;
+	g->content_vaccines = content;
+	g->file_vaccines = files;
+	g->argv_vaccines = argvs;
 	g->vaccine_mode = mode;
-	/* A new vaccine may name a file the cache calls clean. */
-	memset(g->clean, 0, sizeof(g->clean));
+	/* What a hashed file means changes with the vaccines. */
+	g->generation++;
 	pthread_mutex_unlock(&g->lock);
+	unwatch_unneeded(g, vaccines, count);
 }
 
-static uint32_t clean_slot(const struct vg_exe_key *key)
+static uint32_t hash_slot(const struct vg_exe_key *key)
 {
-	return (uint32_t)((key->ino * 0x9e3779b97f4a7c15ull) >> 40 ^ key->dev) & (CLEAN_CACHE - 1);
+	return (uint32_t)((key->ino * 0x9e3779b97f4a7c15ull) >> 40 ^ key->dev) & (HASH_CACHE - 1);
 }
 
-/* The vaccine that covers the file being executed, or 0. The common case is
- * a map lookup by identity; a file not seen before is hashed once. */
-static uint32_t vaccine_for(struct vg_gate *g, int fd)
+/* Works out what a file's content means under the vaccines in force: the
+ * exec vaccine covering it, and its identity in the kernel's connect map
+ * for each connect vaccine naming it. Called with the lock held. */
+static void classify(struct vg_gate *g, struct hashed_file *h)
 {
-	struct vg_vaccine_entry entry;
-	struct vg_exe_key key = {0};
-	unsigned char sha[VG_SHA256_LEN];
-	uint64_t now = boot_ns(), ctime_ns;
-	struct clean_file *slot;
-	uint32_t id = 0;
+	h->exec_vaccine = 0;
+	h->exec_expires_ns = 0;
+	for (size_t i = 0; i < g->vaccine_count; i++) {
+		const struct vg_gate_vaccine *v = &g->vaccines[i];
+		struct vg_connect_vaccine_key key;
+		struct vg_vaccine_entry entry = {.expires_ns = v->expires_ns, .vaccine_id = v->id};
+
+		if (memcmp(v->sha256, h->sha256, sizeof(h->sha256)))
+			continue;
+		if (v->kind == VG_VACCINE_EXEC && !h->exec_vaccine) {
+			h->exec_vaccine = v->id;
+			h->exec_expires_ns = v->expires_ns;
+		} else if (v->kind == VG_VACCINE_CONNECT) {
+			key = v->connect;
+			key.exe = h->key;
+			if (sensor_connect_vaccine_put(g->sensor, &key, &entry))
+				vg_warn("gate: connect vaccine %u for a copy: %s", v->id,
+					strerror(errno));
+		}
+	}
+	h->generation = g->generation;
+}
+
+/* The hash of the file open at fd and what it means (see classify()), from
+ * the cache when the file was hashed before. Returns 0, or -1 if it cannot
+ * be read. */
+static int hashed(struct vg_gate *g, int fd, struct hashed_file *out)
+{
+	struct hashed_file fresh = {0}, *slot;
 	struct stat st;
 
 	if (fstat(fd, &st))
-		return 0;
-	key.ino = st.st_ino;
-	key.dev = (major(st.st_dev) << 20) | minor(st.st_dev);
-	ctime_ns = (uint64_t)st.st_ctim.tv_sec * 1000000000 + (uint64_t)st.st_ctim.tv_nsec;
-	if (sensor_vaccine_get(g->sensor, &key, &entry) == 0 && entry.expires_ns > now &&
-	    (!entry.ctime_ns || entry.ctime_ns == ctime_ns))
-		return entry.vaccine_id ? entry.vaccine_id : UINT32_MAX;
+		return -1;
+	fresh.key = identity(&st);
+	fresh.ctime_ns = change_time_ns(&st);
 	pthread_mutex_lock(&g->lock);
-	slot = &g->clean[clean_slot(&key)];
-	if (!g->vaccine_count ||
-	    (!memcmp(&slot->key, &key, sizeof(key)) && slot->ctime_ns == ctime_ns)) {
+	slot = &g->hashed[hash_slot(&fresh.key)];
+	if (slot->generation && same_key(&slot->key, &fresh.key) &&
+	    slot->ctime_ns == fresh.ctime_ns) {
+		if (slot->generation != g->generation)
+			classify(g, slot);
+		*out = *slot;
 		pthread_mutex_unlock(&g->lock);
 		return 0;
 	}
 	pthread_mutex_unlock(&g->lock);
-	if (sha256_fd(fd, sha))
-		return 0;
+	if (sha256_fd(fd, fresh.sha256))
+		return -1;
 	pthread_mutex_lock(&g->lock);
-	for (size_t i = 0; i < g->vaccine_count && !id; i++)
-		if (g->vaccines[i].expires_ns > now &&
-		    !memcmp(g->vaccines[i].sha256, sha, sizeof(sha))) {
-			id = g->vaccines[i].id;
-			entry = (struct vg_vaccine_entry){.expires_ns = g->vaccines[i].expires_ns,
-							  .ctime_ns = ctime_ns,
-							  .vaccine_id = id};
+	classify(g, &fresh);
+	*slot = fresh;
+	*out = fresh;
+	pthread_mutex_unlock(&g->lock);
+	return 0;
+}
+
+/* The exec vaccine that covers the file being executed, or 0. The common
+ * case is a map lookup by identity; a file not seen before is hashed once. */
+static uint32_t exec_vaccine_for(struct vg_gate *g, int fd)
+{
+	struct vg_vaccine_entry entry;
+	struct hashed_file h;
+	struct stat st;
+	uint64_t now = boot_ns();
+	size_t content;
+
+	if (fstat(fd, &st))
+		return 0;
+	h.key = identity(&st);
+	if (sensor_vaccine_get(g->sensor, &h.key, &entry) == 0 && entry.expires_ns > now &&
+	    (!entry.ctime_ns || entry.ctime_ns == change_time_ns(&st)))
+		return entry.vaccine_id ? entry.vaccine_id : UINT32_MAX;
+	pthread_mutex_lock(&g->lock);
+	content = g->content_vaccines;
+	pthread_mutex_unlock(&g->lock);
+	if (!content || hashed(g, fd, &h) || !h.exec_vaccine || h.exec_expires_ns <= now)
+		return 0;
+	entry = (struct vg_vaccine_entry){
+	    .expires_ns = h.exec_expires_ns, .ctime_ns = h.ctime_ns, .vaccine_id = h.exec_vaccine};
+	sensor_vaccine_put(g->sensor, &h.key, &entry);
+	return h.exec_vaccine;
+}
+
+/* Whether key is an inode with an open-permission mark of this gate. */
+static bool marked(struct vg_gate *g, const struct vg_exe_key *key)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&g->lock);
+	for (size_t i = 0; i < g->protected_count && !found; i++)
+		found = same_key(&g->protected_keys[i], key);
+	for (size_t i = 0; i < g->vaccine_count && !found; i++)
+		found =
+		    g->vaccines[i].kind == VG_VACCINE_FILE && same_key(&g->vaccines[i].file, key);
+	pthread_mutex_unlock(&g->lock);
+	return found;
+}
+
+/* Whether the gate thread must not open the file st describes, at path
+ * (its directory is looked at): a file with an open-permission mark of this
+ * gate, or one in a marked directory. The thread would wait for its own
+ * answer. */
+static bool gate_would_wait(struct vg_gate *g, const struct stat *st, const char *path)
+{
+	struct vg_exe_key key = identity(st);
+	char dir[PATH_MAX], *slash;
+	struct stat dir_st;
+
+	if (marked(g, &key))
+		return true;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return false;
+	if (slash == dir)
+		slash[1] = '\0'; /* the root directory */
+	else
+		*slash = '\0';
+	if (stat(dir, &dir_st))
+		return false;
+	key = identity(&dir_st);
+	return marked(g, &key);
+}
+
+/* A script's first line, "#!INTERPRETER [ARG]", read as the process
+ * tgid would (path relative to its root or working directory) into
+ * interpreter and arg ("" when none). Returns false when path is no
+ * script or cannot be read safely. */
+static bool script_line(struct vg_gate *g, uint32_t tgid, const char *path, char *interpreter,
+			char *arg, size_t len)
+{
+	char where[PATH_MAX], buf[256], *p, *end;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	ssize_t n;
+
+	snprintf(where, sizeof(where), path[0] == '/' ? "/proc/%u/root%s" : "/proc/%u/cwd/%s", tgid,
+		 path);
+	if (stat(where, &st) || !S_ISREG(st.st_mode) || gate_would_wait(g, &st, where))
+		return false;
+	fd = open(where, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || (n = pread(fd, buf, sizeof(buf) - 1, 0)) < 2 || memcmp(buf, "#!", 2))
+		return false;
+	buf[n] = '\0';
+	end = strchr(buf, '\n');
+	if (end)
+		*end = '\0';
+	/* As binfmt_script: blanks around the interpreter, the rest is one
+	 * argument without its trailing blanks. */
+	for (end = buf + strlen(buf); end > buf + 2 && (end[-1] == ' ' || end[-1] == '\t');)
+		*--end = '\0';
+	for (p = buf + 2; *p == ' ' || *p == '\t'; p++)
+		;
+	n = (ssize_t)strcspn(p, " \t");
+	if (!n || (size_t)n >= len)
+		return false;
+	snprintf(interpreter, len, "%.*s", (int)n, p);
+	for (p += n; *p == ' ' || *p == '\t'; p++)
+		;
+	snprintf(arg, len, "%s", p);
+	return true;
+}
+
+/* Reads up to len bytes at addr in process pid, a page at a time; returns
+ * how many it read (it stops at an unmapped page). */
+static size_t read_process(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		size_t chunk = 4096 - ((addr + done) & 4095);
+		struct iovec local = {.iov_base = (char *)buf + done};
+		struct iovec remote = {.iov_base = (void *)(uintptr_t)(addr + done)};
+		ssize_t n;
+
+		chunk = chunk < len - done ? chunk : len - done;
+		local.iov_len = remote.iov_len = chunk;
+		n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+		if ((size_t)n < chunk)
+			break;
+	}
+	return done;
+}
+
+/* Reads argv from the process's memory, which unlike BPF can fault pages
+ * in, into c as the kernel's capture would have been. */
+static void read_argv(uint32_t tgid, struct vg_exec_argv *c)
+{
+	uint32_t off = 0, flags = 0, i;
+
+	for (i = 0; i < VG_EXEC_ARGS_MAX; i++) {
+		size_t room = sizeof(c->argv) - off, got = 0, n;
+		uint64_t arg;
+		bool ended = false;
+
+		if (read_process((pid_t)tgid, c->argv_ptr + 8ull * i, &arg, sizeof(arg)) !=
+		    sizeof(arg)) {
+			flags = VG_ARGV_TRUNCATED; /* unreadable: execve fails with EFAULT */
+			break;
 		}
-	if (!id) {
-		slot->key = key;
-		slot->ctime_ns = ctime_ns;
+		if (!arg)
+			break;
+		while (got < room && !ended) {
+			n = read_process((pid_t)tgid, arg + got, c->argv + off + got,
+					 room - got < 256 ? room - got : 256);
+			if (!n)
+				break;
+			ended = memchr(c->argv + off + got, '\0', n) != NULL;
+			got += n;
+		}
+		if (!ended) {
+			flags = VG_ARGV_TRUNCATED;
+			off = sizeof(c->argv);
+			break;
+		}
+		off += (uint32_t)strlen(c->argv + off) + 1;
+	}
+	if (i == VG_EXEC_ARGS_MAX)
+		flags = VG_ARGV_TRUNCATED;
+	c->len = off;
+	c->flags = (c->flags & ~VG_ARGV_FAULTED) | flags;
+}
+
+#define SCRIPT_DEPTH 5 /* the kernel's limit of interpreters that are scripts */
+
+/* The argv an exec of a script runs with: the kernel replaces argv[0] with
+ * INTERPRETER, ARG (if any) and the script's path as given, per level.
+ * Built in out (room for the captured argv and SCRIPT_DEPTH levels);
+ * returns its length, 0 when the exec was no script. */
+static size_t script_argv(struct vg_gate *g, uint32_t tgid, const struct vg_exec_argv *captured,
+			  char *out)
+{
+	char path[VG_FILENAME_MAX], interpreter[VG_FILENAME_MAX], arg[VG_FILENAME_MAX];
+	size_t len =
+	    captured->len < sizeof(captured->argv) ? captured->len : sizeof(captured->argv);
+	int depth;
+
+	memcpy(out, captured->argv, len);
+	snprintf(path, sizeof(path), "%s", captured->filename);
+	for (depth = 0; depth < SCRIPT_DEPTH &&
+			script_line(g, tgid, path, interpreter, arg, sizeof(interpreter));
+	     depth++) {
+		size_t first = len ? strnlen(out, len) + 1 : 0, prefix;
+
+		first = first < len ? first : len;
+		prefix = strlen(interpreter) + 1 + (*arg ? strlen(arg) + 1 : 0) + strlen(path) + 1;
+		memmove(out + prefix, out + first, len - first);
+		len = len - first + prefix;
+		memcpy(out, interpreter, strlen(interpreter) + 1);
+		prefix = strlen(interpreter) + 1;
+		if (*arg) {
+			memcpy(out + prefix, arg, strlen(arg) + 1);
+			prefix += strlen(arg) + 1;
+		}
+		memcpy(out + prefix, path, strlen(path) + 1);
+		snprintf(path, sizeof(path), "%s", interpreter);
+	}
+	return depth ? len : 0;
+}
+
+/* The first argv vaccine in force whose rule argv[0..len) matches for the
+ * exec of path, or 0; *is_program: whether path is some rule's program. */
+static uint32_t argv_match(struct vg_gate *g, const char *path, const char *argv, size_t len,
+			   bool fail_closed, const char *cwd, bool *is_program)
+{
+	uint64_t now = boot_ns();
+	uint32_t id = 0;
+
+	pthread_mutex_lock(&g->lock);
+	for (size_t i = 0; i < g->vaccine_count && !id; i++) {
+		const struct vg_gate_vaccine *v = &g->vaccines[i];
+
+		if (v->kind != VG_VACCINE_ARGV || v->argv_rule >= g->argv_rule_count ||
+		    v->expires_ns <= now)
+			continue;
+		*is_program |= argv_rule_program_is(&g->argv_rules[v->argv_rule], path, "");
+		if (argv_rule_matches(&g->argv_rules[v->argv_rule], path, argv, len, fail_closed,
+				      cwd))
+			id = v->id;
 	}
 	pthread_mutex_unlock(&g->lock);
-	if (id)
-		sensor_vaccine_put(g->sensor, &key, &entry);
 	return id;
+}
+
+/* The exec-by-argv vaccine the exec of path by process tgid matches, or 0;
+ * decided on the argv the kernel captured when the process entered execve,
+ * and, when path is a rule's program run as a script's interpreter, on the
+ * argv the kernel makes from the script's "#!" line. */
+static uint32_t argv_vaccine_for(struct vg_gate *g, uint32_t tgid, const char *path)
+{
+	_cleanup_free_ struct vg_exec_argv *captured = malloc(sizeof(*captured));
+	_cleanup_free_ char *effective =
+	    malloc(sizeof(captured->argv) + SCRIPT_DEPTH * 3 * VG_FILENAME_MAX);
+	char link[64], cwd[PATH_MAX];
+	bool is_program = false, fail_closed;
+	uint32_t id;
+	size_t len;
+	ssize_t n;
+
+	/* Not captured: the process is outside the sensor's scope. */
+	if (!captured || !effective || sensor_exec_argv(g->sensor, tgid, captured))
+		return 0;
+	/* What the kernel could not read, read here; written back, so that the
+	 * kernel checks the exec against what is decided on here. */
+	if (captured->flags & VG_ARGV_FAULTED) {
+		read_argv(tgid, captured);
+		if (sensor_exec_argv_put(g->sensor, tgid, captured) && errno != ENOENT)
+			vg_warn("gate: argv of process %u: %s", tgid, strerror(errno));
+	}
+	snprintf(link, sizeof(link), "/proc/%u/cwd", tgid);
+	n = readlink(link, cwd, sizeof(cwd) - 1);
+	cwd[n > 0 ? n : 0] = '\0';
+	/* Two threads in execve at once: which argv this exec carries is
+	 * unknown, so the rule's program fails closed, as when truncated. */
+	fail_closed = captured->flags & (VG_ARGV_TRUNCATED | VG_ARGV_CONTENDED);
+	len = captured->len < sizeof(captured->argv) ? captured->len : sizeof(captured->argv);
+	id = argv_match(g, path, captured->argv, len, fail_closed, n > 0 ? cwd : NULL, &is_program);
+	if (id || !is_program)
+		return id;
+	len = script_argv(g, tgid, captured, effective);
+	return len ? argv_match(g, path, effective, len, fail_closed, n > 0 ? cwd : NULL,
+				&is_program)
+		   : 0;
+}
+
+/* The file-access vaccine that forbids process tgid to open the file at fd,
+ * or 0. The opener's program is hashed through /proc/PID/exe (once: the
+ * cache), unless the gate thread would wait on its own event opening it. */
+static uint32_t file_vaccine_for(struct vg_gate *g, uint32_t tgid, int fd)
+{
+	_cleanup_close_ int exe_fd = -1;
+	char exe[64], exe_path[PATH_MAX];
+	struct stat st;
+	struct hashed_file h;
+	struct vg_exe_key key;
+	bool named = false;
+	uint64_t now = boot_ns();
+	uint32_t id = 0;
+	ssize_t n;
+
+	if (fstat(fd, &st))
+		return 0;
+	key = identity(&st);
+	pthread_mutex_lock(&g->lock);
+	for (size_t i = 0; i < g->vaccine_count && !named; i++)
+		named = g->vaccines[i].kind == VG_VACCINE_FILE &&
+			same_key(&g->vaccines[i].file, &key) && g->vaccines[i].expires_ns > now;
+	pthread_mutex_unlock(&g->lock);
+	if (!named)
+		return 0;
+	snprintf(exe, sizeof(exe), "/proc/%u/exe", tgid);
+	n = readlink(exe, exe_path, sizeof(exe_path) - 1);
+	if (n <= 0 || stat(exe, &st))
+		return 0;
+	exe_path[n] = '\0';
+	if (gate_would_wait(g, &st, exe_path)) {
+		__atomic_add_fetch(&g->stats.fail_open, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	exe_fd = open(exe, O_RDONLY | O_CLOEXEC);
+	if (exe_fd < 0 || hashed(g, exe_fd, &h))
+		return 0;
+	pthread_mutex_lock(&g->lock);
+	for (size_t i = 0; i < g->vaccine_count && !id; i++) {
+		const struct vg_gate_vaccine *v = &g->vaccines[i];
+
+		if (v->kind == VG_VACCINE_FILE && same_key(&v->file, &key) && v->expires_ns > now &&
+		    !memcmp(v->sha256, h.sha256, sizeof(h.sha256)))
+			id = v->id;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return id;
+}
+
+/* The path of the file behind a fanotify event's fd ("" if unknown). */
+static void event_path(const struct fanotify_event_metadata *ev, char *out, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", ev->fd);
+	n = readlink(link, out, len - 1);
+	out[n > 0 ? n : 0] = '\0';
 }
 
 static void report(struct vg_gate *g, enum vg_gate_kind kind,
@@ -167,14 +653,32 @@ static void report(struct vg_gate *g, enum vg_gate_kind kind,
 	    .refused = refused,
 	    .vaccine_id = vaccine_id,
 	};
-	char link[64];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", ev->fd);
-	n = readlink(link, d.path, sizeof(d.path) - 1);
-	d.path_len = n > 0 ? (uint32_t)n : 0;
+	event_path(ev, d.path, sizeof(d.path));
+	d.path_len = (uint32_t)strlen(d.path);
 	if (write(g->report_write_fd, &d, sizeof(d)) != sizeof(d))
 		__atomic_add_fetch(&g->stats.reports_dropped, 1, __ATOMIC_RELAXED);
+}
+
+/* The vaccine that refuses (or would refuse) this event, or 0. */
+static uint32_t vaccine_for(struct vg_gate *g, const struct fanotify_event_metadata *ev,
+			    enum vg_gate_kind kind)
+{
+	char path[PATH_MAX];
+	size_t argvs, files;
+	uint32_t id;
+
+	pthread_mutex_lock(&g->lock);
+	argvs = g->argv_vaccines;
+	files = g->file_vaccines;
+	pthread_mutex_unlock(&g->lock);
+	if (kind == VG_GATE_OPEN)
+		return files ? file_vaccine_for(g, (uint32_t)ev->pid, ev->fd) : 0;
+	id = exec_vaccine_for(g, ev->fd);
+	if (!id && argvs) {
+		event_path(ev, path, sizeof(path));
+		id = argv_vaccine_for(g, (uint32_t)ev->pid, path);
+	}
+	return id;
 }
 
 static void answer(struct vg_gate *g, const struct fanotify_event_metadata *ev)
@@ -191,8 +695,7 @@ static void answer(struct vg_gate *g, const struct fanotify_event_metadata *ev)
 		flagged = sensor_verdict(g->sensor, (uint32_t)ev->pid, &verdict) == 0;
 		if (!flagged && errno != ENOENT)
 			__atomic_add_fetch(&g->stats.fail_open, 1, __ATOMIC_RELAXED);
-		if (kind == VG_GATE_EXEC)
-			vaccine = vaccine_for(g, ev->fd);
+		vaccine = vaccine_for(g, ev, kind);
 	}
 	refuse =
 	    (flagged && (verdict.flags & VG_BLOCKED) && mode == VG_PRECOG_ENFORCE) ||
@@ -268,7 +771,7 @@ int gate_start(const struct vg_gate_options *opts, struct vg_gate **out, int *re
 		snprintf(err, errlen, "gate: fanotify_init: %s", strerror(errno));
 		goto fail;
 	}
-	if (add_marks(g->fanotify_fd, opts, err, errlen))
+	if (add_marks(g, opts, err, errlen))
 		goto fail;
 	if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK)) {
 		snprintf(err, errlen, "gate: pipe: %s", strerror(errno));
@@ -344,5 +847,10 @@ void gate_stop(struct vg_gate *g)
 		close(g->report_write_fd);
 	pthread_mutex_destroy(&g->lock);
 	free(g->vaccines);
+	free(g->argv_rules);
+	free(g->protected_keys);
+	for (size_t i = 0; i < g->watched_count; i++)
+		free(g->watched[i].path);
+	free(g->watched);
 	free(g);
 }

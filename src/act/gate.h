@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "act/vaccine.h"
+#include "decide/argv_rule.h"
 #include "decide/policy.h"
 #include "sense/sensor_loader.h"
 
@@ -60,15 +62,43 @@ struct vg_gate_options {
 int gate_start(const struct vg_gate_options *opts, struct vg_gate **out, int *report_fd, char *err,
 	       size_t errlen);
 void gate_set_mode(struct vg_gate *g, enum vg_precog_mode mode);
-/* The content-hash vaccines the exec gate checks, and whether they are
- * enforced (VG_MODE_ENFORCE) or only reported (VG_MODE_MONITOR). Copied. */
+
+/* A vaccine as the gate checks it (act/vaccine.h has the full form):
+ *   VG_VACCINE_EXEC     the exec of a program with this content is refused;
+ *   VG_VACCINE_ARGV     an exec whose argv matches argv_rules[argv_rule] is
+ *                       refused, decided on the argv the kernel captured at
+ *                       execve entry (sensor.h, struct vg_exec_argv; what
+ *                       BPF could not read is read from the process and
+ *                       written back), or for a script on the argv its #!
+ *                       line makes;
+ *   VG_VACCINE_FILE     the open of the file whose identity is file (marked
+ *                       with gate_watch_file()) by a program with this
+ *                       content is refused (the opener's program found
+ *                       through /proc/PID/exe);
+ *   VG_VACCINE_CONNECT  decided in the kernel; the gate puts each program
+ *                       identity it hashes with this content in the
+ *                       kernel's connect_vaccines map, so copies are covered
+ *                       once they are exec'd while the exec gate is armed. */
 struct vg_gate_vaccine {
-	unsigned char sha256[32];
 	uint32_t id;
+	uint32_t kind;	     /* enum vg_vaccine_kind */
 	uint64_t expires_ns; /* CLOCK_BOOTTIME */
+	unsigned char sha256[32];
+	struct vg_exe_key file;		       /* FILE */
+	struct vg_connect_vaccine_key connect; /* CONNECT: family, port, addr (exe unused) */
+	uint32_t argv_rule;		       /* ARGV: index into argv_rules */
+	uint32_t pad;
 };
+/* The vaccines the gates check, and whether they are enforced
+ * (VG_MODE_ENFORCE) or only reported (VG_MODE_MONITOR). Copied. File marks
+ * that no FILE vaccine needs any more are removed. */
 void gate_set_vaccines(struct vg_gate *g, const struct vg_gate_vaccine *vaccines, size_t count,
+		       const struct vg_argv_rule *argv_rules, size_t argv_rule_count,
 		       enum vg_mode mode);
+/* Marks a file for the open gate, for a FILE vaccine; *key receives its
+ * identity. Returns 0, or -1 with err. */
+int gate_watch_file(struct vg_gate *g, const char *path, struct vg_exe_key *key, char *err,
+		    size_t errlen);
 
 /* Adds the exec marks (0, or -1 with err and nothing armed) / removes them. */
 int gate_arm_exec(struct vg_gate *g, char *err, size_t errlen);

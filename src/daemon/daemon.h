@@ -18,6 +18,7 @@
 #include "act/honeytoken.h"
 #include "act/supervise.h"
 #include "act/snapshot.h"
+#include "act/vaccine.h"
 #include "act/yara_scan.h"
 #include "decide/policy.h"
 #include "record/sink.h"
@@ -47,15 +48,6 @@ enum loop_tag {
 
 #define MAX_QUARANTINES 64
 #define MAX_VACCINES	16384
-
-/* A vaccine of the kind "exec by content" (see vaccine.c). */
-struct vaccine {
-	uint32_t id;
-	unsigned char sha256[32];
-	char path[PATH_MAX]; /* where the program was when it was vaccinated against */
-	char origin[16];     /* "score", "operator" */
-	uint64_t created_real_ns, expires_real_ns;
-};
 
 /* A decoy fd a process was given: the daemon's duplicate shares its file
  * offset, read at the process's exit as the bytes it read. */
@@ -112,7 +104,7 @@ struct daemon {
 	struct vg_yara *yara; /* loaded at the first quarantine */
 	struct quarantine quarantines[MAX_QUARANTINES];
 	int quarantine_count;
-	struct vaccine *vaccines; /* in force; grows up to MAX_VACCINES */
+	struct vg_vaccine *vaccines; /* in force; grows up to MAX_VACCINES */
 	int vaccine_count, vaccine_cap;
 	uint32_t vaccine_last_id;
 	int gate_report_fd;
@@ -243,19 +235,34 @@ int daemon_add_fd(struct daemon *d, int fd, enum loop_tag tag);
 int daemon_reload(struct daemon *d, char *err, size_t errlen);
 
 /* vaccine.c */
-int vaccine_add(struct daemon *d, const unsigned char sha256[32], const char *path, uint64_t ttl_s,
-		const char *origin, struct json_object *evidence, uint32_t *id_out, char *err,
-		size_t errlen);
-int vaccine_add_file(struct daemon *d, const char *path, uint64_t ttl_s, uint32_t *id_out,
-		     char *err, size_t errlen);
+/* Puts a vaccine in force: proto holds its kind, rule and program (id,
+ * times and evidence are set here), for ttl_s seconds, with evidence (a
+ * JSON object, consumed; may be NULL). Answers once its forensic record is
+ * durable; an identical rule already in force answers that one's id.
+ * Returns 0 and *id_out, or -1 with err. */
+int vaccine_add(struct daemon *d, const struct vg_vaccine *proto, uint64_t ttl_s,
+		struct json_object *evidence, uint32_t *id_out, char *err, size_t errlen);
+/* An exec-by-content vaccine against the program process pid runs (read
+ * through /proc/PID/exe while it lives), with the policy's TTL: for an
+ * incident confirmed elsewhere (a quarantine kill, a decoy tripped).
+ * origin names the incident's kind ("quarantine", "honeypot", at most 15
+ * bytes); evidence (consumed, may be NULL) is recorded with it. Refused when
+ * vaccination.mode is off. Returns 0 and *id_out, or -1 with err. */
+int vaccine_from_incident(struct daemon *d, pid_t pid, const char *origin,
+			  struct json_object *evidence, uint32_t *id_out, char *err, size_t errlen);
+/* The SHA-256 of the program at path (an absolute path). 0, or -1 with err. */
+int vaccine_hash_program(const char *path, unsigned char sha[32], char *err, size_t errlen);
 int vaccine_revoke(struct daemon *d, uint32_t id, char *err, size_t errlen);
 void vaccine_on_crossing(struct daemon *d, const struct vg_score_event *ev);
+/* An exec whose argv was rewritten between execve entry and the kernel's
+ * copy (sensor.h, VG_EXEC_ARGV_REWRITTEN): records the kernel's decision. */
+void vaccine_on_exec(struct daemon *d, const struct vg_exec_event *ev);
 /* Rebuilds the vaccines in force from the forensic log (at start). */
 void vaccine_replay(struct daemon *d);
 void vaccine_expire(struct daemon *d, uint64_t now_real_ns);
-/* Gives the gate the vaccines in force, and arms it if they need it. */
+/* Gives the gates (fanotify and kernel) the vaccines in force, and arms the
+ * exec gate if they need it. */
 void vaccine_push(struct daemon *d);
-struct json_object *vaccine_json(const struct vaccine *v);
 void request_vaccine(struct daemon *d, struct control_client *c, struct json_object *req);
 
 /* quarantine_requests.c */

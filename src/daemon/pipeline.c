@@ -104,7 +104,8 @@ int pipeline_on_event(void *ctx, const void *data, size_t size)
 	}
 	d->events_total++;
 	if (hdr->type == VG_EVENT_SCORE || hdr->type == VG_EVENT_CONNECT) {
-		/* Precognition: a threshold crossed, or a flagged process's connect.
+		/* Precognition: a threshold crossed, or the connect of a flagged
+		 * process or one a vaccine names.
 		 * The record comes first: the actions below write records of their
 		 * own that follow from it. */
 		pipeline_publish(d, event_to_json(data, d->procs, d->boot_to_real_ns), WAL_DECISION,
@@ -124,6 +125,7 @@ int pipeline_on_event(void *ctx, const void *data, size_t size)
 		if (dir)
 			alert_exec_from_writable(d, ev, dir);
 		precog_on_exec(d, ev);
+		vaccine_on_exec(d, ev);
 	}
 	if (hdr->type == VG_EVENT_EXIT)
 		honeypot_on_exit(d, data);

@@ -120,10 +120,20 @@ static void release_held(uint32_t tgid, struct vg_verdict *verdict, void *ctx)
 		vg_warn("precognition: releasing process %u: %s", tgid, strerror(errno));
 }
 
+/* Exec by content and by argv are decided at the exec gate; connect
+ * vaccines need it too, to find the copies of their program as they are
+ * exec'd. File and syscall vaccines do not. */
 static bool vaccines_need_gate(const struct daemon *d)
 {
-	return d->gate && d->policy.precognition.exec_gate.count > 0 &&
-	       d->policy.vaccination.mode != VG_MODE_OFF && d->vaccine_count > 0;
+	if (!d->gate || d->policy.precognition.exec_gate.count == 0 ||
+	    d->policy.vaccination.mode == VG_MODE_OFF)
+		return false;
+	for (int i = 0; i < d->vaccine_count; i++)
+		if (d->vaccines[i].kind == VG_VACCINE_EXEC ||
+		    d->vaccines[i].kind == VG_VACCINE_ARGV ||
+		    d->vaccines[i].kind == VG_VACCINE_CONNECT)
+			return true;
+	return false;
 }
 
 static void arm_exec_gate(struct daemon *d)
@@ -157,11 +167,15 @@ void precog_tick(struct daemon *d)
 	    sensor_verdicts_foreach(d->sensor, NULL, NULL) != 0)
 		return;
 	/* Hold first, then look again: a process flagged in between is either
-	 * seen here or held by the kernel until the gate is armed again. */
-	sensor_set_hold_flagged(d->sensor, true);
-	if (sensor_verdicts_foreach(d->sensor, NULL, NULL) != 0) {
-		sensor_set_hold_flagged(d->sensor, false);
-		return;
+	 * seen here or held by the kernel until the gate is armed again. Only
+	 * when precognition wants the gate: armed for vaccines alone, nothing
+	 * would arm it again for a flagged process, which would stay stopped. */
+	if (exec_gate_wanted(d, &d->policy)) {
+		sensor_set_hold_flagged(d->sensor, true);
+		if (sensor_verdicts_foreach(d->sensor, NULL, NULL) != 0) {
+			sensor_set_hold_flagged(d->sensor, false);
+			return;
+		}
 	}
 	gate_disarm_exec(d->gate);
 	d->exec_gate_armed = false;

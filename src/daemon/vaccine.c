@@ -1,11 +1,13 @@
 /* Auto-vaccination in the daemon: a vaccine is the narrowest rule that stops
- * a confirmed attack from happening again. This file handles the kind "exec
- * by content": the SHA-256 of a program, refused at the exec gate for a TTL
- * whatever its name, path or link. The kernel makes the first one itself
- * (sensor.bpf.c puts the program's inode in the vaccines map in the syscall
- * that crossed the threshold); here it is made durable in the forensic log
- * (before it is acknowledged), bound to the program's content, and replayed
- * at start before any exec is gated. */
+ * a confirmed attack from happening again (kinds: act/vaccine.h). The kernel
+ * makes the first exec-by-content one itself (sensor.bpf.c puts the
+ * program's inode in the vaccines map in the syscall that crossed the
+ * threshold); here every vaccine is made durable in the forensic log (before
+ * it is acknowledged), handed to the gates that enforce it (the fanotify
+ * gate for exec by content or argv and file access, the kernel's connect
+ * map for connect), and replayed at start before any gate opens. Syscall
+ * vaccines are kept and listed here and enforced by the seccomp filters of
+ * supervised workloads (act/vaccine_seccomp.h). */
 #include "daemon/daemon.h"
 
 #include <errno.h>
@@ -22,7 +24,6 @@
 #include "common/file_hash.h"
 #include "common/log.h"
 #include "record/event_json.h"
-#include "record/json_text.h"
 
 static uint64_t now_boot(void)
 {
@@ -37,11 +38,10 @@ static uint64_t to_boot(const struct daemon *d, uint64_t real_ns)
 	return real_ns > (uint64_t)d->boot_to_real_ns ? real_ns - (uint64_t)d->boot_to_real_ns : 0;
 }
 
-/* The gate's copy of the vaccines in force. */
 /* Room for one more vaccine; false when full or out of memory. */
 static bool reserve_one(struct daemon *d)
 {
-	struct vaccine *grown;
+	struct vg_vaccine *grown;
 	int cap;
 
 	if (d->vaccine_count < d->vaccine_cap)
@@ -57,45 +57,126 @@ static bool reserve_one(struct daemon *d)
 	return true;
 }
 
-void vaccine_push(struct daemon *d)
+/* The program's content, read through an fd whose identity is checked
+ * against key (when given). */
+static int hash_program(const char *path, const struct vg_exe_key *key,
+			unsigned char sha[VG_SHA256_LEN], struct stat *st)
 {
-	struct vg_gate_vaccine *list;
-	size_t n = 0;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (!d->gate)
-		return;
-	list = malloc(((size_t)d->vaccine_count + 1) * sizeof(*list));
-	if (!list) {
-		vg_err("vaccines: out of memory updating the gate");
-		return;
+	if (fd < 0 || fstat(fd, st))
+		return -1;
+	if (key && (st->st_ino != key->ino ||
+		    ((major(st->st_dev) << 20) | minor(st->st_dev)) != key->dev)) {
+		errno = ESTALE;
+		return -1;
 	}
-	for (int i = 0; i < d->vaccine_count; i++) {
-		memcpy(list[n].sha256, d->vaccines[i].sha256, VG_SHA256_LEN);
-		list[n].id = d->vaccines[i].id;
-		list[n].expires_ns = to_boot(d, d->vaccines[i].expires_real_ns);
-		n++;
-	}
-	gate_set_vaccines(d->gate, list, n, d->policy.vaccination.mode);
-	free(list);
-	precog_update_exec_gate(d);
+	return sha256_fd(fd, sha);
 }
 
-struct json_object *vaccine_json(const struct vaccine *v)
+int vaccine_hash_program(const char *path, unsigned char sha[32], char *err, size_t errlen)
 {
-	struct json_object *obj = json_object_new_object();
-	char hex[2 * VG_SHA256_LEN + 1], when[48];
+	struct stat st;
 
-	json_object_object_add(obj, "id", json_object_new_int64(v->id));
-	json_object_object_add(obj, "kind", json_object_new_string("exec_sha256"));
-	sha256_hex(v->sha256, hex);
-	json_object_object_add(obj, "sha256", json_object_new_string(hex));
-	json_text_add(obj, "path", v->path, strlen(v->path));
-	json_object_object_add(obj, "origin", json_object_new_string(v->origin));
-	json_object_object_add(obj, "created_ns", json_object_new_uint64(v->created_real_ns));
-	json_object_object_add(obj, "expires_ns", json_object_new_uint64(v->expires_real_ns));
-	format_time_ns(v->expires_real_ns, when, sizeof(when));
-	json_object_object_add(obj, "expires", json_object_new_string(when));
-	return obj;
+	if (path[0] != '/') {
+		snprintf(err, errlen, "vaccine: the program '%s' must be an absolute path", path);
+		return -1;
+	}
+	if (hash_program(path, NULL, sha, &st)) {
+		snprintf(err, errlen, "vaccine: program %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "vaccine: program %s is not a regular file", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* A connect vaccine covers the program where it was vaccinated against, if
+ * that file still holds the content; copies are found by the exec gate as
+ * they are exec'd (gate.h). */
+static void connect_identity_from_path(struct daemon *d, const struct vg_vaccine *v)
+{
+	struct vg_connect_vaccine_key key = {.family = v->family, .port = v->port};
+	struct vg_vaccine_entry entry = {.expires_ns = to_boot(d, v->expires_real_ns),
+					 .vaccine_id = v->id};
+	unsigned char sha[VG_SHA256_LEN];
+	struct stat st;
+
+	if (hash_program(v->path, NULL, sha, &st) || memcmp(sha, v->sha256, sizeof(sha)))
+		return; /* gone or changed: only copies found by hashing are covered */
+	key.exe.ino = st.st_ino;
+	key.exe.dev = (uint32_t)((major(st.st_dev) << 20) | minor(st.st_dev));
+	memcpy(key.addr, v->addr, sizeof(key.addr));
+	if (sensor_connect_vaccine_put(d->sensor, &key, &entry))
+		vg_warn("vaccine %u: connect map: %s", v->id, strerror(errno));
+}
+
+void vaccine_push(struct daemon *d)
+{
+	_cleanup_free_ struct vg_gate_vaccine *list =
+	    calloc((size_t)d->vaccine_count + 1, sizeof(*list));
+	_cleanup_free_ struct vg_argv_rule *rules = NULL;
+	size_t n = 0, argv_count = 0;
+	bool argv = false, connect = false;
+	char err[512];
+
+	if (!d->sensor)
+		return;
+	if (!list) {
+		vg_err("vaccines: out of memory updating the gates");
+		return;
+	}
+	for (int i = 0; i < d->vaccine_count; i++)
+		argv_count += d->vaccines[i].kind == VG_VACCINE_ARGV;
+	rules = calloc(argv_count + 1, sizeof(*rules));
+	if (!rules) {
+		vg_err("vaccines: out of memory updating the gates");
+		return;
+	}
+	argv_count = 0;
+	for (int i = 0; i < d->vaccine_count; i++) {
+		const struct vg_vaccine *v = &d->vaccines[i];
+		struct vg_gate_vaccine *g = &list[n];
+
+		g->id = v->id;
+		g->kind = v->kind;
+		g->expires_ns = to_boot(d, v->expires_real_ns);
+		memcpy(g->sha256, v->sha256, sizeof(g->sha256));
+		switch (v->kind) {
+		case VG_VACCINE_ARGV:
+			rules[argv_count] = v->argv;
+			g->argv_rule = (uint32_t)argv_count++;
+			argv = true;
+			break;
+		case VG_VACCINE_FILE:
+			if (!d->gate ||
+			    gate_watch_file(d->gate, v->file, &g->file, err, sizeof(err))) {
+				if (d->gate)
+					vg_warn("vaccine %u not enforced: %s", v->id, err);
+				continue;
+			}
+			break;
+		case VG_VACCINE_CONNECT:
+			g->connect.family = v->family;
+			g->connect.port = v->port;
+			memcpy(g->connect.addr, v->addr, sizeof(g->connect.addr));
+			connect_identity_from_path(d, v);
+			connect = true;
+			break;
+		default:
+			break;
+		}
+		n++;
+	}
+	sensor_set_vaccine_kinds(d->sensor, d->policy.vaccination.mode == VG_MODE_ENFORCE,
+				 argv && d->policy.vaccination.mode != VG_MODE_OFF,
+				 connect && d->policy.vaccination.mode != VG_MODE_OFF);
+	if (!d->gate)
+		return;
+	gate_set_vaccines(d->gate, list, n, rules, argv_count, d->policy.vaccination.mode);
+	precog_update_exec_gate(d);
 }
 
 /* Appends a vaccine record and waits until it is durable. */
@@ -111,16 +192,16 @@ static int record_durably(struct daemon *d, struct json_object *obj)
 	return 0;
 }
 
-int vaccine_add(struct daemon *d, const unsigned char sha256[VG_SHA256_LEN], const char *path,
-		uint64_t ttl_s, const char *origin, struct json_object *evidence, uint32_t *id_out,
-		char *err, size_t errlen)
+int vaccine_add(struct daemon *d, const struct vg_vaccine *proto, uint64_t ttl_s,
+		struct json_object *evidence, uint32_t *id_out, char *err, size_t errlen)
 {
-	struct vaccine *v;
+	struct vg_vaccine *v;
 	struct json_object *obj;
 	struct timespec real;
+	const char *text;
 
 	for (int i = 0; i < d->vaccine_count; i++)
-		if (!memcmp(d->vaccines[i].sha256, sha256, VG_SHA256_LEN)) {
+		if (vaccine_same_rule(&d->vaccines[i], proto)) {
 			*id_out = d->vaccines[i].id; /* already vaccinated against */
 			json_object_put(evidence);
 			return 0;
@@ -133,14 +214,18 @@ int vaccine_add(struct daemon *d, const unsigned char sha256[VG_SHA256_LEN], con
 	}
 	clock_gettime(CLOCK_REALTIME, &real);
 	v = &d->vaccines[d->vaccine_count];
-	memset(v, 0, sizeof(*v));
+	*v = *proto;
 	v->id = ++d->vaccine_last_id;
-	memcpy(v->sha256, sha256, VG_SHA256_LEN);
-	snprintf(v->path, sizeof(v->path), "%s", path);
-	snprintf(v->origin, sizeof(v->origin), "%s", origin);
 	v->created_real_ns = (uint64_t)real.tv_sec * 1000000000 + (uint64_t)real.tv_nsec;
 	v->expires_real_ns = v->created_real_ns + ttl_s * 1000000000;
-	obj = vaccine_json(v);
+	v->evidence[0] = '\0';
+	if (evidence) {
+		text = json_object_to_json_string_ext(evidence, JSON_C_TO_STRING_PLAIN);
+		/* Too long to keep in memory: the forensic record holds it whole. */
+		snprintf(v->evidence, sizeof(v->evidence), "%s",
+			 strlen(text) < sizeof(v->evidence) ? text : "{\"truncated\":true}");
+	}
+	obj = vaccine_to_json(v);
 	json_object_object_add(obj, "type", json_object_new_string("vaccine"));
 	json_object_object_add(obj, "op", json_object_new_string("add"));
 	if (evidence)
@@ -152,6 +237,37 @@ int vaccine_add(struct daemon *d, const unsigned char sha256[VG_SHA256_LEN], con
 	d->vaccine_count++;
 	*id_out = v->id;
 	vaccine_push(d);
+	return 0;
+}
+
+int vaccine_from_incident(struct daemon *d, pid_t pid, const char *origin,
+			  struct json_object *evidence, uint32_t *id_out, char *err, size_t errlen)
+{
+	struct vg_vaccine proto = {.kind = VG_VACCINE_EXEC};
+	char exe[64];
+	struct stat st;
+	ssize_t n;
+	uint32_t id;
+
+	if (d->policy.vaccination.mode == VG_MODE_OFF) {
+		snprintf(err, errlen, "vaccine for process %d: vaccination.mode is off", pid);
+		json_object_put(evidence);
+		return -1;
+	}
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	n = readlink(exe, proto.path, sizeof(proto.path) - 1);
+	if (n <= 0 || hash_program(exe, NULL, proto.sha256, &st)) {
+		snprintf(err, errlen, "vaccine for process %d: its program cannot be read: %s", pid,
+			 strerror(errno));
+		json_object_put(evidence);
+		return -1;
+	}
+	proto.path[n] = '\0';
+	snprintf(proto.origin, sizeof(proto.origin), "%s", origin);
+	if (vaccine_add(d, &proto, d->policy.vaccination.ttl_seconds, evidence, &id, err, errlen))
+		return -1;
+	if (id_out)
+		*id_out = id;
 	return 0;
 }
 
@@ -179,52 +295,21 @@ int vaccine_revoke(struct daemon *d, uint32_t id, char *err, size_t errlen)
 	return -1;
 }
 
-/* The program's content, read through an fd whose identity is checked. */
-static int hash_program(const char *path, const struct vg_exe_key *key,
-			unsigned char sha[VG_SHA256_LEN], uint64_t *ctime_ns)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-
-	if (fd < 0 || fstat(fd, &st))
-		return -1;
-	if (key &&
-	    (st.st_ino != key->ino || ((major(st.st_dev) << 20) | minor(st.st_dev)) != key->dev)) {
-		errno = ESTALE;
-		return -1;
-	}
-	*ctime_ns = (uint64_t)st.st_ctim.tv_sec * 1000000000 + (uint64_t)st.st_ctim.tv_nsec;
-	return sha256_fd(fd, sha);
-}
-
-int vaccine_add_file(struct daemon *d, const char *path, uint64_t ttl_s, uint32_t *id_out,
-		     char *err, size_t errlen)
-{
-	unsigned char sha[VG_SHA256_LEN];
-	uint64_t ctime_ns;
-
-	if (hash_program(path, NULL, sha, &ctime_ns)) {
-		snprintf(err, errlen, "vaccine: %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return vaccine_add(d, sha, path, ttl_s, "operator", NULL, id_out, err, errlen);
-}
-
 void vaccine_on_crossing(struct daemon *d, const struct vg_score_event *ev)
 {
 	const struct vg_proc *p = proctable_find(d->procs, ev->hdr.tgid, ev->hdr.start_ns);
-	unsigned char sha[VG_SHA256_LEN];
+	struct vg_vaccine proto = {.kind = VG_VACCINE_EXEC, .origin = "score"};
 	struct vg_vaccine_entry entry;
 	struct json_object *evidence;
 	char proc_exe[64], err[512];
-	const char *path = p && p->exe ? p->exe : "";
-	uint64_t ctime_ns;
+	struct stat st;
 	uint32_t id;
 
+	snprintf(proto.path, sizeof(proto.path), "%s", p && p->exe ? p->exe : "");
 	/* /proc/PID/exe while the process lives; its path if it is gone. */
 	snprintf(proc_exe, sizeof(proc_exe), "/proc/%u/exe", ev->hdr.tgid);
-	if (hash_program(proc_exe, &ev->exe, sha, &ctime_ns) &&
-	    (!*path || hash_program(path, &ev->exe, sha, &ctime_ns))) {
+	if (hash_program(proc_exe, &ev->exe, proto.sha256, &st) &&
+	    (!proto.path[0] || hash_program(proto.path, &ev->exe, proto.sha256, &st))) {
 		vg_warn("vaccine for process %u: its program can no longer be read; the kernel's "
 			"vaccine by inode stays until it expires",
 			ev->hdr.tgid);
@@ -234,25 +319,44 @@ void vaccine_on_crossing(struct daemon *d, const struct vg_score_event *ev)
 	json_object_object_add(evidence, "pid", json_object_new_int64(ev->hdr.tgid));
 	json_object_object_add(evidence, "score", json_object_new_int64(ev->verdict.score));
 	json_object_object_add(evidence, "reason", model_reason_json(&ev->verdict.reason));
-	if (vaccine_add(d, sha, path, d->policy.vaccination.ttl_seconds, "score", evidence, &id,
-			err, sizeof(err))) {
+	if (vaccine_add(d, &proto, d->policy.vaccination.ttl_seconds, evidence, &id, err,
+			sizeof(err))) {
 		vg_err("%s", err);
 		return;
 	}
 	/* Bind the kernel's entry to the recorded vaccine and the file's state. */
 	if (sensor_vaccine_get(d->sensor, &ev->exe, &entry) == 0) {
 		entry.vaccine_id = id;
-		entry.ctime_ns = ctime_ns;
+		entry.ctime_ns =
+		    (uint64_t)st.st_ctim.tv_sec * 1000000000 + (uint64_t)st.st_ctim.tv_nsec;
 		sensor_vaccine_put(d->sensor, &ev->exe, &entry);
 	}
+}
+
+void vaccine_on_exec(struct daemon *d, const struct vg_exec_event *ev)
+{
+	struct json_object *obj;
+
+	if (!(ev->flags & VG_EXEC_ARGV_REWRITTEN))
+		return;
+	obj = event_to_json(ev, d->procs, d->boot_to_real_ns);
+	json_object_object_add(obj, "type", json_object_new_string("decision"));
+	json_object_object_add(obj, "what", json_object_new_string("exec"));
+	json_object_object_add(obj, "reason", json_object_new_string("argv_rewritten"));
+	/* The kernel killed it before its first instruction when enforcing. */
+	json_object_object_add(
+	    obj, "refused", json_object_new_boolean(d->policy.vaccination.mode == VG_MODE_ENFORCE));
+	json_object_object_add(
+	    obj, "mode", json_object_new_string(policy_mode_name(d->policy.vaccination.mode)));
+	pipeline_publish(d, obj, WAL_DECISION, VG_SINK_ALERT);
 }
 
 static int replay_one(const struct wal_record *rec, void *ctx)
 {
 	struct daemon *d = ctx;
 	struct json_object *obj, *v;
-	const char *op, *hex;
-	struct vaccine *vac;
+	const char *op;
+	char err[512];
 
 	if (rec->type != WAL_VACCINE)
 		return 0;
@@ -264,31 +368,17 @@ static int replay_one(const struct wal_record *rec, void *ctx)
 		for (int i = 0; i < d->vaccine_count; i++)
 			if (d->vaccines[i].id == (uint32_t)json_object_get_int64(v))
 				d->vaccines[i] = d->vaccines[--d->vaccine_count];
-	} else if (!strcmp(op, "add") && reserve_one(d) &&
-		   json_object_object_get_ex(obj, "sha256", &v) &&
-		   strlen(hex = json_object_get_string(v)) == 2 * VG_SHA256_LEN) {
-		vac = &d->vaccines[d->vaccine_count];
-		memset(vac, 0, sizeof(*vac));
-		for (int i = 0; i < VG_SHA256_LEN; i++)
-			sscanf(hex + 2 * i, "%2hhx", &vac->sha256[i]);
-		vac->id = json_object_object_get_ex(obj, "id", &v)
-			      ? (uint32_t)json_object_get_int64(v)
-			      : 0;
-		vac->created_real_ns = json_object_object_get_ex(obj, "created_ns", &v)
-					   ? (uint64_t)json_object_get_uint64(v)
-					   : 0;
-		vac->expires_real_ns = json_object_object_get_ex(obj, "expires_ns", &v)
-					   ? (uint64_t)json_object_get_uint64(v)
-					   : 0;
-		snprintf(vac->path, sizeof(vac->path), "%s",
-			 json_object_object_get_ex(obj, "path", &v) ? json_object_get_string(v)
-								    : "");
-		snprintf(vac->origin, sizeof(vac->origin), "%s",
-			 json_object_object_get_ex(obj, "origin", &v) ? json_object_get_string(v)
-								      : "");
-		if (vac->id > d->vaccine_last_id)
-			d->vaccine_last_id = vac->id;
-		d->vaccine_count++;
+	} else if (!strcmp(op, "add") && reserve_one(d)) {
+		struct vg_vaccine *vac = &d->vaccines[d->vaccine_count];
+
+		if (vaccine_from_json(obj, true, vac, err, sizeof(err))) {
+			vg_warn("vaccines: forensic record %llu skipped: %s",
+				(unsigned long long)rec->seq, err);
+		} else {
+			if (vac->id > d->vaccine_last_id)
+				d->vaccine_last_id = vac->id;
+			d->vaccine_count++;
+		}
 	}
 	json_object_put(obj);
 	return 0;

@@ -1,6 +1,9 @@
 /* The control socket's vaccine requests:
  *   {"cmd":"vaccine","op":"list"}
- *   {"cmd":"vaccine","op":"add","path":S,"ttl":SECONDS}
+ *   {"cmd":"vaccine","op":"add","vaccine":V,"ttl":SECONDS}
+ *       V: a vaccine's JSON form (act/vaccine.h) without id and times; its
+ *       program by "path" (hashed here), e.g. {"kind":"connect",
+ *       "path":"/usr/bin/nc","address":"10.0.0.1","port":4444}
  *   {"cmd":"vaccine","op":"revoke","id":N}
  *   {"cmd":"vaccine","op":"export"}            a signed bundle of those in force
  *   {"cmd":"vaccine","op":"import","bundle":S}  verified against trusted keys
@@ -8,10 +11,13 @@
  * their forensic record is durable. */
 #include "daemon/daemon.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "act/vaccine_bundle.h"
+#include "act/vaccine_seccomp.h"
 #include "common/file_hash.h"
 
 static void answer(struct daemon *d, struct control_client *c, struct json_object *obj,
@@ -38,7 +44,7 @@ static void export_bundle(struct daemon *d, struct control_client *c)
 	payload = json_object_new_object();
 	list = json_object_new_array();
 	for (int i = 0; i < d->vaccine_count; i++)
-		json_object_array_add(list, vaccine_json(&d->vaccines[i]));
+		json_object_array_add(list, vaccine_to_json(&d->vaccines[i]));
 	json_object_object_add(payload, "vaccines", list);
 	bundle = bundle_sign(key, payload, err, sizeof(err));
 	bundle_key_free(key);
@@ -55,26 +61,20 @@ static void export_bundle(struct daemon *d, struct control_client *c)
 
 static int import_one(struct daemon *d, struct json_object *vac, uint64_t now_real)
 {
-	struct json_object *v;
-	unsigned char sha[VG_SHA256_LEN];
-	const char *hex, *path;
-	uint64_t expires;
+	struct json_object *evidence;
+	struct vg_vaccine proto;
 	uint32_t id;
 	char err[512];
 
-	if (!json_object_object_get_ex(vac, "sha256", &v) ||
-	    strlen(hex = json_object_get_string(v)) != 2 * VG_SHA256_LEN ||
-	    !json_object_object_get_ex(vac, "expires_ns", &v))
+	if (vaccine_from_json(vac, true, &proto, err, sizeof(err)) || !proto.expires_real_ns)
 		return -1;
-	expires = (uint64_t)json_object_get_uint64(v);
-	if (expires <= now_real + 1000000000)
+	if (proto.expires_real_ns <= now_real + 1000000000)
 		return 0; /* expired, or about to */
-	for (int i = 0; i < VG_SHA256_LEN; i++)
-		if (sscanf(hex + 2 * i, "%2hhx", &sha[i]) != 1)
-			return -1;
-	path = json_object_object_get_ex(vac, "path", &v) ? json_object_get_string(v) : "";
-	return vaccine_add(d, sha, path, (expires - now_real) / 1000000000, "import", NULL, &id,
-			   err, sizeof(err))
+	evidence = json_object_new_object();
+	json_object_object_add(evidence, "bundle_origin", json_object_new_string(proto.origin));
+	snprintf(proto.origin, sizeof(proto.origin), "import");
+	return vaccine_add(d, &proto, (proto.expires_real_ns - now_real) / 1000000000, evidence,
+			   &id, err, sizeof(err))
 		   ? -1
 		   : 1;
 }
@@ -110,18 +110,60 @@ static void import_bundle(struct daemon *d, struct control_client *c, const char
 	answer(d, c, reply, NULL);
 }
 
+/* An operator's vaccine: checked here, so that a bad one is refused with
+ * what is wrong before anything is recorded. */
+static int add_from_request(struct daemon *d, struct json_object *req, uint32_t *id, char *err,
+			    size_t errlen)
+{
+	uint64_t ttl = d->policy.vaccination.ttl_seconds;
+	struct json_object *spec, *v;
+	struct vg_vaccine proto;
+	struct stat st;
+
+	if (json_object_object_get_ex(req, "ttl", &v))
+		ttl = (uint64_t)json_object_get_int64(v);
+	if (ttl < 1 || ttl > 365ull * 86400) {
+		snprintf(err, errlen, "vaccine add: ttl must be 1 s .. 365 d");
+		return -1;
+	}
+	if (!json_object_object_get_ex(req, "vaccine", &spec) ||
+	    !json_object_is_type(spec, json_type_object)) {
+		snprintf(err, errlen, "vaccine add: \"vaccine\" (an object) is missing");
+		return -1;
+	}
+	if (vaccine_from_json(spec, false, &proto, err, errlen) ||
+	    (vaccine_kind_has_program(proto.kind) &&
+	     vaccine_hash_program(proto.path, proto.sha256, err, errlen)))
+		return -1;
+	if (proto.kind == VG_VACCINE_FILE && stat(proto.file, &st)) {
+		snprintf(err, errlen, "vaccine add: file %s: %s", proto.file, strerror(errno));
+		return -1;
+	}
+	if (proto.kind == VG_VACCINE_SYSCALL && !vaccine_seccomp_syscall_known(proto.syscall)) {
+		snprintf(err, errlen, "vaccine add: '%s' is not a syscall of this architecture",
+			 proto.syscall);
+		return -1;
+	}
+	snprintf(proto.origin, sizeof(proto.origin), "operator");
+	return vaccine_add(d, &proto, ttl, NULL, id, err, errlen);
+}
+
 void request_vaccine(struct daemon *d, struct control_client *c, struct json_object *req)
 {
 	struct json_object *v, *list, *reply;
 	const char *op = json_object_object_get_ex(req, "op", &v) ? json_object_get_string(v) : "";
 	char err[600];
-	uint64_t ttl = d->policy.vaccination.ttl_seconds;
+	struct timespec real;
 	uint32_t id;
 
+	/* What is listed or exported is what applies: expired vaccines go
+	 * now, not at the next tick. */
+	clock_gettime(CLOCK_REALTIME, &real);
+	vaccine_expire(d, (uint64_t)real.tv_sec * 1000000000 + (uint64_t)real.tv_nsec);
 	if (!strcmp(op, "list")) {
 		list = json_object_new_array();
 		for (int i = 0; i < d->vaccine_count; i++)
-			json_object_array_add(list, vaccine_json(&d->vaccines[i]));
+			json_object_array_add(list, vaccine_to_json(&d->vaccines[i]));
 		reply = json_object_new_object();
 		json_object_object_add(reply, "vaccines", list);
 		answer(d, c, reply, NULL);
@@ -131,18 +173,9 @@ void request_vaccine(struct daemon *d, struct control_client *c, struct json_obj
 		answer(d, c, NULL, "permission denied: needs root or the control group");
 		return;
 	}
-	if (!strcmp(op, "add") && json_object_object_get_ex(req, "path", &v)) {
-		const char *path = json_object_get_string(v);
-
-		if (json_object_object_get_ex(req, "ttl", &v))
-			ttl = (uint64_t)json_object_get_int64(v);
-		if (ttl < 1 || ttl > 365ull * 86400) {
-			answer(d, c, NULL, "vaccine add: ttl must be 1 s .. 365 d");
-			return;
-		}
-		if (path[0] != '/' || vaccine_add_file(d, path, ttl, &id, err, sizeof(err))) {
-			answer(d, c, NULL,
-			       path[0] != '/' ? "vaccine add: the path must be absolute" : err);
+	if (!strcmp(op, "add")) {
+		if (add_from_request(d, req, &id, err, sizeof(err))) {
+			answer(d, c, NULL, err);
 			return;
 		}
 		reply = json_object_new_object();
@@ -158,8 +191,8 @@ void request_vaccine(struct daemon *d, struct control_client *c, struct json_obj
 		else
 			answer(d, c, NULL, NULL);
 	} else {
-		answer(
-		    d, c, NULL,
-		    "vaccine: op is list, add (path, ttl), revoke (id), export or import (bundle)");
+		answer(d, c, NULL,
+		       "vaccine: op is list, add (vaccine, ttl), revoke (id), export or import "
+		       "(bundle)");
 	}
 }

@@ -155,6 +155,8 @@ static void add_argv(struct json_object *obj, const struct vg_exec_event *ev)
 	json_object_object_add(obj, "argv_truncated",
 			       json_object_new_boolean(ev->flags & VG_EXEC_ARGV_TRUNCATED));
 	json_object_object_add(obj, "argv_bytes", json_object_new_int64(ev->argv_full_len));
+	if (ev->flags & VG_EXEC_ARGV_REWRITTEN)
+		json_object_object_add(obj, "argv_rewritten", json_object_new_boolean(true));
 }
 
 static void add_exec(struct json_object *obj, const struct vg_exec_event *ev,
@@ -241,6 +243,8 @@ static void add_connect(struct json_object *obj, const struct vg_connect_event *
 	inet_ntop(ev->family == AF_INET ? AF_INET : AF_INET6, ev->addr, addr, sizeof(addr));
 	json_object_object_add(obj, "address", json_object_new_string(addr));
 	json_object_object_add(obj, "port", json_object_new_int(ev->port));
+	if (ev->vaccine_id)
+		json_object_object_add(obj, "vaccine_id", json_object_new_int64(ev->vaccine_id));
 	if (p && p->exe)
 		json_text_add(obj, "exe", p->exe, strlen(p->exe));
 }

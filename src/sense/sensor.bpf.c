@@ -69,6 +69,38 @@ struct {
 	__type(value, struct vg_vaccine_entry);
 } vaccines SEC(".maps");
 
+/* Connect vaccines (see sensor.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct vg_connect_vaccine_key);
+	__type(value, struct vg_vaccine_entry);
+} connect_vaccines SEC(".maps");
+
+/* The argv of each process between its execve entry and the exec (see
+ * sensor.h); filled only while exec-by-argv vaccines are in force. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct vg_exec_argv);
+} exec_argvs SEC(".maps");
+
+/* The capture is built here: bpf_probe_read_user_str() into argv at a
+ * variable offset needs room for a whole capture past that offset. */
+struct argv_scratch {
+	struct vg_exec_argv value;
+	char spill[VG_EXEC_ARGV_CAPTURE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct argv_scratch);
+} argv_scratch SEC(".maps");
+
 /* Slot 0: the policy's scope cgroup (cgroup scope). Slot 1: the parent of
  * the supervised workloads' cgroups (`vigilante run`), always in scope. */
 struct {
@@ -349,6 +381,58 @@ static __always_inline void note_verdict(struct vg_exec_event *ev)
 	ev->verdict_score = verdict ? verdict->score : 0;
 }
 
+struct argv_compare {
+	const char *seen;   /* captured at execve entry */
+	const char *copied; /* the new image's argument area */
+	__u32 len;
+	bool differ;
+};
+
+static long argv_compare_step(__u32 index, void *ctx)
+{
+	struct argv_compare *c = ctx;
+	__u32 off = (index * 8) & (VG_EXEC_ARGV_CAPTURE - 8);
+	__u64 seen, copied, mask = ~0ull;
+
+	if (off >= c->len)
+		return 1;
+	seen = *(const __u64 *)(c->seen + off);
+	copied = *(const __u64 *)(c->copied + off);
+	if (c->len - off < 8)
+		mask = (1ull << ((c->len - off) * 8)) - 1;
+	if ((seen ^ copied) & mask) {
+		c->differ = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The exec gate decided argv vaccines on the argv read at execve entry;
+ * the kernel copied its own afterwards. Where they differ another thread
+ * rewrote the argument memory in between, and the decision was made on
+ * something else than what runs: the process dies here, before its first
+ * instruction (vaccination enforcing), and the exec event says so. */
+static __always_inline void check_argv_unchanged(struct vg_exec_event *ev)
+{
+	struct vg_exec_argv *seen = bpf_map_lookup_elem(&exec_argvs, &ev->hdr.tgid);
+	struct argv_compare c = {.copied = ev->argv};
+
+	/* Not captured, the gate failed closed already, or no gate read what
+	 * the kernel could not. */
+	if (!seen || (seen->flags & (VG_ARGV_CONTENDED | VG_ARGV_FAULTED)))
+		return;
+	c.seen = seen->argv;
+	c.len = seen->len < ev->argv_len ? seen->len : ev->argv_len;
+	c.differ = !(seen->flags & VG_ARGV_TRUNCATED) && seen->len != ev->argv_full_len;
+	if (!c.differ)
+		bpf_loop(VG_EXEC_ARGV_CAPTURE / 8, argv_compare_step, &c, 0);
+	if (!c.differ)
+		return;
+	ev->flags |= VG_EXEC_ARGV_REWRITTEN;
+	if (precog.vaccine_enforce)
+		bpf_send_signal(9 /* SIGKILL */);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vg_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -412,6 +496,13 @@ int BPF_PROG(vg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	if (bpf_probe_read_user(ev->argv, len, (void *)arg_start) < 0)
 		len = 0;
 	ev->argv_len = len;
+	/* A script's argv is the kernel's own rewrite (interpreter, its
+	 * argument, the script): not comparable to what execve was given. */
+	if (precog.capture_exec_argv) {
+		if (BPF_CORE_READ(bprm, interp) == BPF_CORE_READ(bprm, filename))
+			check_argv_unchanged(ev);
+		bpf_map_delete_elem(&exec_argvs, &ev->hdr.tgid); /* the exec went through */
+	}
 
 	len += offsetof(struct vg_exec_event, argv);
 	barrier_var(len);
@@ -476,6 +567,7 @@ int BPF_PROG(vg_exit, struct task_struct *task)
 		return 0;
 	tgid = BPF_CORE_READ(task, tgid);
 	bpf_map_delete_elem(&verdicts, &tgid);
+	bpf_map_delete_elem(&exec_argvs, &tgid);
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		count_lost();
@@ -511,6 +603,78 @@ static __always_inline bool stay_stopped(void)
 	return true;
 }
 
+struct argv_walk {
+	const char *const *argv; /* user memory */
+	struct argv_scratch *scratch;
+	__u32 off;
+	bool ended;   /* the NULL that ends argv was reached */
+	bool faulted; /* a page was not in memory */
+};
+
+static long argv_walk_step(__u32 index, void *ctx)
+{
+	struct argv_walk *w = ctx;
+	struct vg_exec_argv *value = &w->scratch->value;
+	__u32 off = w->off & (VG_EXEC_ARGV_CAPTURE - 1);
+	const char *arg;
+	long n;
+
+	if (bpf_probe_read_user(&arg, sizeof(arg), &w->argv[index])) {
+		w->faulted = true;
+		return 1;
+	}
+	if (!arg) {
+		w->ended = true;
+		return 1;
+	}
+	if (w->off >= VG_EXEC_ARGV_CAPTURE)
+		return 1;
+	n = bpf_probe_read_user_str(&value->argv[off], VG_EXEC_ARGV_CAPTURE - off, arg);
+	if (n < 0) {
+		w->faulted = true;
+		return 1;
+	}
+	if (off + n >= VG_EXEC_ARGV_CAPTURE) {
+		w->off = VG_EXEC_ARGV_CAPTURE; /* the last one may be cut */
+		return 1;
+	}
+	w->off = off + n;
+	return 0;
+}
+
+/* execve/execveat entry: keep the argv for the exec gate (see sensor.h). */
+static __noinline void capture_exec_argv(const char *filename, const char *const *argv)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), now = bpf_ktime_get_boot_ns();
+	__u32 zero = 0, tgid = pid_tgid >> 32;
+	struct argv_scratch *scratch = bpf_map_lookup_elem(&argv_scratch, &zero);
+	struct vg_exec_argv *previous;
+	struct argv_walk w = {.argv = argv};
+
+	if (!scratch)
+		return;
+	w.scratch = scratch;
+	bpf_loop(VG_EXEC_ARGS_MAX, argv_walk_step, &w, 0);
+	scratch->value.ts_ns = now;
+	scratch->value.tid = (__u32)pid_tgid;
+	scratch->value.flags = w.faulted				 ? VG_ARGV_FAULTED
+			       : w.ended && w.off < VG_EXEC_ARGV_CAPTURE ? 0
+									 : VG_ARGV_TRUNCATED;
+	scratch->value.argv_ptr = (__u64)argv;
+	scratch->value.len = w.off < VG_EXEC_ARGV_CAPTURE ? w.off : VG_EXEC_ARGV_CAPTURE;
+	scratch->value.pad = 0;
+	if (bpf_probe_read_user_str(scratch->value.filename, sizeof(scratch->value.filename),
+				    filename) < 0)
+		scratch->value.filename[0] = '\0';
+	previous = bpf_map_lookup_elem(&exec_argvs, &tgid);
+	if (previous && previous->tid != (__u32)pid_tgid && now - previous->ts_ns < 1000000000)
+		scratch->value.flags |= VG_ARGV_CONTENDED;
+	bpf_map_update_elem(&exec_argvs, &tgid, &scratch->value, BPF_ANY);
+}
+
+#define NR_EXECVE   59	/* x86_64 */
+#define NR_EXECVEAT 322 /* x86_64 */
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
 {
@@ -526,6 +690,11 @@ int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	if (precog.quarantined && stay_stopped())
 		return 0;
+	if (precog.capture_exec_argv && (id == NR_EXECVE || id == NR_EXECVEAT))
+		capture_exec_argv((const char *)(id == NR_EXECVE ? BPF_CORE_READ(regs, di)
+								 : BPF_CORE_READ(regs, si)),
+				  (const char *const *)(id == NR_EXECVE ? BPF_CORE_READ(regs, si)
+									: BPF_CORE_READ(regs, dx)));
 	sysid = vg_syscall_from_x86_64(id);
 	state->syscalls++;
 	state->history[state->history_pos & (VG_LAST_SYSCALLS - 1)] = sysid;
@@ -561,36 +730,76 @@ int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-/* The network gate: a connect by a process whose verdict is "blocked" is
- * refused here, in the kernel, when precognition enforces. Connects by
- * flagged processes are reported either way. */
+/* The connect vaccine that covers this connect, or 0: the program's identity
+ * (its mm->exe_file, for tasks that predate the sensor too), the address,
+ * and the port or every port. */
+static __always_inline __u32 connect_vaccine(struct bpf_sock_addr *ctx, __u16 family)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct vg_connect_vaccine_key key = {};
+	struct vg_vaccine_entry *entry;
+
+	key.exe.ino = BPF_CORE_READ(task, mm, exe_file, f_inode, i_ino);
+	key.exe.dev = BPF_CORE_READ(task, mm, exe_file, f_inode, i_sb, s_dev);
+	key.family = family;
+	key.port = bpf_ntohs(ctx->user_port);
+	if (family == 2) {
+		__u32 ip4 = ctx->user_ip4;
+
+		__builtin_memcpy(key.addr, &ip4, 4);
+	} else {
+		__u32 ip6[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
+				ctx->user_ip6[3]};
+
+		__builtin_memcpy(key.addr, ip6, 16);
+	}
+	entry = bpf_map_lookup_elem(&connect_vaccines, &key);
+	if (!entry) {
+		key.port = 0;
+		entry = bpf_map_lookup_elem(&connect_vaccines, &key);
+	}
+	if (!entry || entry->expires_ns <= bpf_ktime_get_boot_ns())
+		return 0;
+	return entry->vaccine_id ? entry->vaccine_id : 0xffffffff;
+}
+
+/* The network gate, in the kernel: a connect by a process whose verdict is
+ * "blocked" is refused when precognition enforces, and a connect a vaccine
+ * names when vaccination enforces. Connects by flagged processes and those
+ * a vaccine names are reported either way. */
 static __always_inline int gate_connect(struct bpf_sock_addr *ctx, __u16 family)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
+	__u32 tgid = pid_tgid >> 32, vaccine_id = 0;
 	struct vg_verdict *verdict;
 	struct vg_connect_event *ev;
 	bool refuse;
 
-	if (precog.mode == VG_PRECOG_OFF)
+	if (precog.connect_vaccines)
+		vaccine_id = connect_vaccine(ctx, family);
+	if (precog.mode == VG_PRECOG_OFF && !vaccine_id)
 		return 1;
 	verdict = bpf_map_lookup_elem(&verdicts, &tgid);
-	if (!verdict)
+	if (!verdict && !vaccine_id)
 		return 1;
-	refuse = (verdict->flags & VG_BLOCKED) && precog.mode == VG_PRECOG_ENFORCE;
+	refuse = (verdict && (verdict->flags & VG_BLOCKED) && precog.mode == VG_PRECOG_ENFORCE) ||
+		 (vaccine_id && precog.vaccine_enforce);
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (ev) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
 		__builtin_memset(ev, 0, sizeof(*ev));
 		ev->hdr.type = VG_EVENT_CONNECT;
 		ev->hdr.tgid = tgid;
 		ev->hdr.pid = (__u32)pid_tgid;
 		ev->hdr.ts_ns = bpf_ktime_get_boot_ns();
-		ev->hdr.start_ns = verdict->start_ns;
+		ev->hdr.start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
 		ev->hdr.cgroup_id = bpf_get_current_cgroup_id();
 		ev->hdr.uid = (__u32)bpf_get_current_uid_gid();
 		bpf_get_current_comm(ev->hdr.comm, sizeof(ev->hdr.comm));
-		ev->score = verdict->score;
+		ev->score = verdict ? verdict->score : 0;
 		ev->refused = refuse;
+		ev->vaccine_id = vaccine_id;
 		ev->family = family;
 		ev->port = bpf_ntohs(ctx->user_port);
 		if (family == 2) {

@@ -27,7 +27,7 @@ enum vg_event_type {
 	VG_EVENT_FORK = 2,
 	VG_EVENT_EXIT = 3,
 	VG_EVENT_SCORE = 4,   /* a task's score crossed the flag or block threshold */
-	VG_EVENT_CONNECT = 5, /* a connect by a flagged process, refused or not */
+	VG_EVENT_CONNECT = 5, /* a connect by a flagged or vaccinated process, refused or not */
 };
 
 /* Precognition modes, as in the policy. */
@@ -54,8 +54,12 @@ struct vg_precog_config {
 	/* Auto-vaccination: a task reaching the threshold has its program's
 	 * identity put in the vaccines map, in the crossing syscall. */
 	__u32 vaccinate_threshold; /* 0: off */
-	__u32 pad2;
+	/* 1 while exec-by-argv vaccines are in force: execve/execveat argv is
+	 * captured into exec_argvs at sys_enter, for the exec gate. */
+	__u32 capture_exec_argv;
 	__u64 vaccine_ttl_ns;
+	__u32 vaccine_enforce;	/* 1: connect vaccines refuse; 0: they are only reported */
+	__u32 connect_vaccines; /* 1 while the connect_vaccines map holds entries */
 };
 
 /* The vaccines map: program identities whose exec is refused, until
@@ -77,6 +81,47 @@ struct vg_exe_key {
 	__u32 pad;
 };
 
+/* The connect_vaccines map: a program may not connect to an address and
+ * port, until the entry's expires_ns (value: struct vg_vaccine_entry). The
+ * program is the connecting task's mm->exe_file, the same identity as
+ * vg_task_state.exe; the daemon maps a vaccine's content hash to each
+ * identity it finds holding that content. */
+struct vg_connect_vaccine_key {
+	struct vg_exe_key exe;
+	__u16 family; /* AF_INET or AF_INET6 */
+	__u16 port;   /* host byte order; 0: every port */
+	__u32 pad;
+	__u8 addr[16]; /* IPv4 in the first 4 bytes, the rest zero */
+};
+
+#define VG_EXEC_ARGV_CAPTURE 4096 /* argv bytes captured at execve entry; power of two */
+#define VG_EXEC_ARGS_MAX     256  /* arguments captured at execve entry */
+
+/* vg_exec_argv.flags */
+#define VG_ARGV_TRUNCATED (1u << 0) /* more arguments or bytes than were captured */
+#define VG_ARGV_CONTENDED (1u << 1) /* another thread entered execve < 1 s before */
+/* Some of argv was in pages not in memory at execve entry, which BPF cannot
+ * fault in: the exec gate reads it from the process (argv_ptr) and writes
+ * the entry back, so that the exec is checked against what it decided on. */
+#define VG_ARGV_FAULTED (1u << 2)
+
+/* The argv a process passed to execve/execveat, read at sys_enter: the
+ * fanotify exec gate asks before the kernel has copied the new argv, when
+ * /proc/PID/cmdline still shows the old one. Keyed by tgid, as fanotify
+ * names the process, not the thread; a second thread entering execve within
+ * a second marks the entry contended (the gate cannot tell whose argv it
+ * sees). Deleted when the exec succeeds or the process exits. */
+struct vg_exec_argv {
+	__u64 ts_ns; /* CLOCK_BOOTTIME, at sys_enter */
+	__u32 tid;   /* the thread that entered execve */
+	__u32 flags; /* VG_ARGV_TRUNCATED, VG_ARGV_CONTENDED, VG_ARGV_FAULTED */
+	__u32 len;   /* bytes in argv */
+	__u32 pad;
+	__u64 argv_ptr;			 /* the argv array's address in the process */
+	char filename[VG_FILENAME_MAX];	 /* the path given to execve, as given (a script's, too) */
+	char argv[VG_EXEC_ARGV_CAPTURE]; /* NUL-separated; last: the capture spills past it */
+};
+
 /* vg_verdict.flags and vg_task_state.flags */
 #define VG_FLAGGED     (1u << 1) /* score reached the flag threshold */
 #define VG_BLOCKED     (1u << 2) /* score reached the block threshold */
@@ -88,6 +133,13 @@ struct vg_exe_key {
 #define VG_EXEC_ARGV_TRUNCATED	   (1u << 0)
 #define VG_EXEC_PATH_TRUNCATED	   (1u << 1)
 #define VG_EXEC_FILENAME_TRUNCATED (1u << 2)
+/* The argv the kernel copied is not the one read at execve entry (another
+ * thread rewrote it in between): the exec gate decided on the wrong argv.
+ * Killed in the kernel before its first instruction when vaccination
+ * enforces. Checked only while exec-by-argv vaccines are in force, and not
+ * for scripts (whose argv the kernel rewrites itself; the gate works that
+ * rewrite out from the script's "#!" line). */
+#define VG_EXEC_ARGV_REWRITTEN (1u << 3)
 
 /* vg_task_state.flags */
 #define VG_TASK_IN_SCOPE (1u << 0) /* pidtree scope: inherited at fork */
@@ -166,10 +218,12 @@ struct vg_score_event {
 struct vg_connect_event {
 	struct vg_event_header hdr;
 	__u32 score;
-	__u32 refused; /* 1: the connect failed with EPERM */
-	__u16 family;  /* AF_INET or AF_INET6 */
-	__u16 port;    /* host byte order */
-	__u8 addr[16]; /* IPv4 in the first 4 bytes */
+	__u32 refused;	  /* 1: the connect failed with EPERM */
+	__u16 family;	  /* AF_INET or AF_INET6 */
+	__u16 port;	  /* host byte order */
+	__u8 addr[16];	  /* IPv4 in the first 4 bytes */
+	__u32 vaccine_id; /* the connect vaccine that refused (or would refuse) it; 0: none */
+	__u32 pad;
 };
 
 /* Per-task state in BPF task storage, updated on every syscall in scope. */

@@ -474,21 +474,57 @@ int sensor_vaccine_put(const struct vg_sensor *s, const struct vg_exe_key *key,
 	return bpf_map_update_elem(bpf_map__fd(s->skel->maps.vaccines), key, entry, BPF_ANY);
 }
 
-void sensor_vaccines_remove(const struct vg_sensor *s, uint32_t id, uint64_t now_ns)
+/* Removes from a map of vaccine entries (value: struct vg_vaccine_entry)
+ * those of vaccine id, or with id 0 the expired ones. */
+static void remove_vaccine_entries(int map, size_t key_size, uint32_t id, uint64_t now_ns)
 {
-	int map = bpf_map__fd(s->skel->maps.vaccines);
-	struct vg_exe_key key, next;
+	unsigned char key[sizeof(struct vg_connect_vaccine_key)], next[sizeof(key)];
 	struct vg_vaccine_entry entry;
 	void *prev = NULL;
 
-	while (bpf_map_get_next_key(map, prev, &next) == 0) {
-		key = next;
-		if (bpf_map_lookup_elem(map, &key, &entry) == 0 &&
+	while (bpf_map_get_next_key(map, prev, next) == 0) {
+		memcpy(key, next, key_size);
+		if (bpf_map_lookup_elem(map, key, &entry) == 0 &&
 		    (id ? entry.vaccine_id == id : entry.expires_ns <= now_ns)) {
-			bpf_map_delete_elem(map, &key);
+			bpf_map_delete_elem(map, key);
 			prev = NULL; /* start over: the iteration order changed */
 			continue;
 		}
-		prev = &key;
+		prev = key;
 	}
+}
+
+void sensor_vaccines_remove(const struct vg_sensor *s, uint32_t id, uint64_t now_ns)
+{
+	remove_vaccine_entries(bpf_map__fd(s->skel->maps.vaccines), sizeof(struct vg_exe_key), id,
+			       now_ns);
+	remove_vaccine_entries(bpf_map__fd(s->skel->maps.connect_vaccines),
+			       sizeof(struct vg_connect_vaccine_key), id, now_ns);
+}
+
+void sensor_set_vaccine_kinds(struct vg_sensor *s, bool enforce, bool capture_exec_argv,
+			      bool connect_vaccines)
+{
+	struct vg_precog_config *config = &s->skel->bss->precog;
+
+	__atomic_store_n(&config->vaccine_enforce, enforce, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&config->capture_exec_argv, capture_exec_argv, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&config->connect_vaccines, connect_vaccines, __ATOMIC_SEQ_CST);
+}
+
+int sensor_exec_argv(const struct vg_sensor *s, uint32_t tgid, struct vg_exec_argv *out)
+{
+	return bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.exec_argvs), &tgid, out) ? -1 : 0;
+}
+
+int sensor_exec_argv_put(const struct vg_sensor *s, uint32_t tgid, const struct vg_exec_argv *argv)
+{
+	return bpf_map_update_elem(bpf_map__fd(s->skel->maps.exec_argvs), &tgid, argv, BPF_EXIST);
+}
+
+int sensor_connect_vaccine_put(const struct vg_sensor *s, const struct vg_connect_vaccine_key *key,
+			       const struct vg_vaccine_entry *entry)
+{
+	return bpf_map_update_elem(bpf_map__fd(s->skel->maps.connect_vaccines), key, entry,
+				   BPF_ANY);
 }

@@ -105,8 +105,25 @@ int sensor_vaccine_get(const struct vg_sensor *s, const struct vg_exe_key *key,
 int sensor_vaccine_put(const struct vg_sensor *s, const struct vg_exe_key *key,
 		       const struct vg_vaccine_entry *entry);
 /* Removes every entry of that vaccine id, or, with id 0, every expired one
- * (expiry against now_ns, CLOCK_BOOTTIME). */
+ * (expiry against now_ns, CLOCK_BOOTTIME), from the exec and the connect
+ * vaccine maps. */
 void sensor_vaccines_remove(const struct vg_sensor *s, uint32_t id, uint64_t now_ns);
+/* Vaccination's switches in the kernel: whether connect vaccines refuse
+ * (else they are reported), whether execve argv is captured for the exec
+ * gate (exec-by-argv vaccines in force), whether the connect gate looks
+ * connect vaccines up (some in force). */
+void sensor_set_vaccine_kinds(struct vg_sensor *s, bool enforce, bool capture_exec_argv,
+			      bool connect_vaccines);
+/* The argv process tgid passed to execve, captured at its entry (see
+ * sensor.h): 0 and *out filled, or -1 if none was captured. */
+int sensor_exec_argv(const struct vg_sensor *s, uint32_t tgid, struct vg_exec_argv *out);
+/* Replaces the captured argv of process tgid (the exec gate's own read of
+ * what the kernel could not read, VG_ARGV_FAULTED); only while the entry is
+ * there. 0, or -1 with errno. */
+int sensor_exec_argv_put(const struct vg_sensor *s, uint32_t tgid, const struct vg_exec_argv *argv);
+/* A program identity may not connect to key's address and port. */
+int sensor_connect_vaccine_put(const struct vg_sensor *s, const struct vg_connect_vaccine_key *key,
+			       const struct vg_vaccine_entry *entry);
 /* Recounts the quarantined processes for the kernel's fast path, after
  * marks were cleared or processes died. */
 void sensor_recount_quarantined(struct vg_sensor *s);
