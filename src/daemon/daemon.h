@@ -242,14 +242,17 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen);
  * Returns 0 and *id_out, or -1 with err. */
 int vaccine_add(struct daemon *d, const struct vg_vaccine *proto, uint64_t ttl_s,
 		struct json_object *evidence, uint32_t *id_out, char *err, size_t errlen);
-/* An exec-by-content vaccine against the program process pid runs (read
- * through /proc/PID/exe while it lives), with the policy's TTL: for an
- * incident confirmed elsewhere (a quarantine kill, a decoy tripped).
- * origin names the incident's kind ("quarantine", "honeypot", at most 15
- * bytes); evidence (consumed, may be NULL) is recorded with it. Refused when
+/* A vaccine against the program process pid runs (read through
+ * /proc/PID/exe while it lives), with the policy's TTL, for an incident
+ * confirmed elsewhere: rule gives the kind and its rule (exec by content for
+ * a quarantine kill; the honeytoken's path or the decoy service's address
+ * for a decoy tripped), the program is filled in here. origin names the
+ * incident's kind ("quarantine", "honeytoken", at most 15 bytes); evidence
+ * (consumed, may be NULL) is recorded with it. Refused when
  * vaccination.mode is off. Returns 0 and *id_out, or -1 with err. */
-int vaccine_from_incident(struct daemon *d, pid_t pid, const char *origin,
-			  struct json_object *evidence, uint32_t *id_out, char *err, size_t errlen);
+int vaccine_from_incident(struct daemon *d, pid_t pid, const struct vg_vaccine *rule,
+			  const char *origin, struct json_object *evidence, uint32_t *id_out,
+			  char *err, size_t errlen);
 /* The SHA-256 of the program at path (an absolute path). 0, or -1 with err. */
 int vaccine_hash_program(const char *path, unsigned char sha[32], char *err, size_t errlen);
 int vaccine_revoke(struct daemon *d, uint32_t id, char *err, size_t errlen);

@@ -122,12 +122,32 @@ void honeypot_bait_stop(struct daemon *d)
 	stop_decoy_services(d);
 }
 
+/* A decoy tripped is a confirmed incident: the process is flagged (a record
+ * with the evidence), and, when vaccination is on, the narrowest vaccine
+ * that would have stopped it is made (this program may not open that
+ * honeytoken, or reach that decoy port). Consumes evidence. */
+static void tripped(struct daemon *d, pid_t pid, const char *source, const struct vg_vaccine *rule,
+		    struct json_object *evidence)
+{
+	struct json_object *copy = NULL;
+	char why[512];
+	uint32_t id;
+
+	if (d->policy.vaccination.mode != VG_MODE_OFF &&
+	    json_object_deep_copy(evidence, &copy, NULL))
+		copy = NULL;
+	honeypot_flag_record(d, pid, source, evidence);
+	if (copy && vaccine_from_incident(d, pid, rule, source, copy, &id, why, sizeof(why)))
+		vg_warn("%s tripped by process %d: no vaccine: %s", source, pid, why);
+}
+
 static void publish_touch(struct daemon *d, const struct vg_honeytoken_report *r)
 {
 	struct json_object *obj = honeypot_record(d, "honeytoken", (pid_t)r->tgid, 0, r->ts_ns);
 	const char *kind = policy_decoy_kind_name((enum vg_decoy_kind)r->kind);
 	const char *access = honeytoken_access_name((enum vg_honeytoken_access)r->access);
 	size_t path_len = strnlen(r->path, sizeof(r->path));
+	struct vg_vaccine rule = {.kind = VG_VACCINE_FILE};
 	struct json_object *evidence;
 
 	json_object_object_add(obj, "tid", json_object_new_int64(r->tid));
@@ -151,7 +171,8 @@ static void publish_touch(struct daemon *d, const struct vg_honeytoken_report *r
 	json_text_add(evidence, "honeytoken", r->path, path_len);
 	json_object_object_add(evidence, "kind", json_object_new_string(kind));
 	json_object_object_add(evidence, "access", json_object_new_string(access));
-	honeypot_flag_record(d, (pid_t)r->tgid, "honeytoken", evidence);
+	snprintf(rule.file, sizeof(rule.file), "%s", r->path);
+	tripped(d, (pid_t)r->tgid, "honeytoken", &rule, evidence);
 }
 
 void honeypot_on_honeytoken(struct daemon *d)
@@ -175,6 +196,8 @@ static const char *service_name(const struct vg_decoy_service_report *r)
 
 static void publish_connect(struct daemon *d, const struct vg_decoy_service_report *r)
 {
+	struct vg_vaccine rule = {
+	    .kind = VG_VACCINE_CONNECT, .family = AF_INET, .port = r->port, .addr = {127, 0, 0, 1}};
 	struct json_object *evidence;
 
 	if (r->flag_error) {
@@ -188,7 +211,7 @@ static void publish_connect(struct daemon *d, const struct vg_decoy_service_repo
 	json_object_object_add(evidence, "port", json_object_new_int(r->port));
 	json_object_object_add(evidence, "peer_port", json_object_new_int(r->peer_port));
 	json_object_object_add(evidence, "session", json_object_new_int64(r->session));
-	honeypot_flag_record(d, (pid_t)r->tgid, "decoy_service", evidence);
+	tripped(d, (pid_t)r->tgid, "decoy_service", &rule, evidence);
 }
 
 static void publish_session(struct daemon *d, const struct vg_decoy_service_report *r)

@@ -224,13 +224,15 @@ int quarantine_kill(struct daemon *d, struct quarantine *q, char *err, size_t er
 	/* A kill confirms the attack: vaccinate against its program first,
 	 * while the frozen process still shows it in /proc/PID/exe. */
 	if (d->policy.vaccination.mode != VG_MODE_OFF) {
+		static const struct vg_vaccine exec_rule = {.kind = VG_VACCINE_EXEC};
 		struct json_object *evidence = json_object_new_object();
 		char why[512];
 		uint32_t id;
 
 		json_object_object_add(evidence, "quarantine", json_object_new_string(q->id));
 		json_object_object_add(evidence, "pid", json_object_new_int64(q->pid));
-		if (vaccine_from_incident(d, q->pid, "quarantine", evidence, &id, why, sizeof(why)))
+		if (vaccine_from_incident(d, q->pid, &exec_rule, "quarantine", evidence, &id, why,
+					  sizeof(why)))
 			vg_warn("quarantine %s: no vaccine: %s", q->id, why);
 	}
 	if (freeze_kill(q->cgroup, FREEZE_TIMEOUT_MS, err, errlen))

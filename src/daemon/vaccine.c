@@ -240,10 +240,11 @@ int vaccine_add(struct daemon *d, const struct vg_vaccine *proto, uint64_t ttl_s
 	return 0;
 }
 
-int vaccine_from_incident(struct daemon *d, pid_t pid, const char *origin,
-			  struct json_object *evidence, uint32_t *id_out, char *err, size_t errlen)
+int vaccine_from_incident(struct daemon *d, pid_t pid, const struct vg_vaccine *rule,
+			  const char *origin, struct json_object *evidence, uint32_t *id_out,
+			  char *err, size_t errlen)
 {
-	struct vg_vaccine proto = {.kind = VG_VACCINE_EXEC};
+	struct vg_vaccine proto = *rule;
 	char exe[64];
 	struct stat st;
 	ssize_t n;

@@ -3,7 +3,10 @@
 # (flagged before its open returns), not one that only stats it and lists
 # its directory; a connection to the decoy SSH port flags the process that
 # made it and the session record holds what it sent; the decoy Redis
-# answers PING with +PONG; a port in use is a warning, not a failure.
+# answers PING with +PONG; a port in use is a warning, not a failure. A decoy
+# tripped is an incident: the program that tripped it is vaccinated, as
+# narrowly as that (it may not open that honeytoken, or reach that decoy
+# port, again), and the vaccine is enforced.
 # Every process that takes the bait is one the test started, in its cgroup.
 . "$(dirname "$0")/lib.sh"
 
@@ -30,7 +33,8 @@ policy() { # policy MODE HONEYTOKENS SERVICES
   decoy_dir: $WORK/decoys
   decoys: {shadow: [], ssh_key: [], aws_credentials: [], git_credentials: []}
   honeytokens: $2
-  services: $3"
+  services: $3
+vaccination: {mode: enforce, ttl: 1h}"
 }
 
 # reload: SIGHUP, then wait for the daemon's policy record.
@@ -84,6 +88,20 @@ grep -q "aws_access_key_id" "$WORK/thief.loot" || fail "the honeytoken does not 
 [ -z "$(verdict "$lurker")" ] || fail "a process that only stat'ed the honeytoken is flagged"
 note "honeytoken: opener $thief flagged, onlooker $lurker not"
 
+# vaccine KIND JQ_CONDITION: a vaccine of that kind in force matches.
+vaccine() {
+	"$VIGILANTE" vaccine list --json | jq -e --arg kind "$1" "[.vaccines[] | select(.kind == \$kind) | select($2)] | length == 1" > /dev/null
+}
+for _ in $(seq 50); do vaccine file_open ".file == \"$token\" and .origin == \"honeytoken\"" && break; sleep 0.1; done
+vaccine file_open ".file == \"$token\" and .origin == \"honeytoken\"" ||
+	fail "no file_open vaccine for the honeytoken: $("$VIGILANTE" vaccine list --json | jq -c .)"
+# The same program (bash) may not open that honeytoken again; the refused
+# process is one the test started, and may be recorded touching it.
+in_cgroup bash -c 'echo $$ > "$2"; exec 3< "$1"' _ "$token" "$WORK/refused.pid" 2> /dev/null &&
+	fail "bash opened the honeytoken again despite its vaccine"
+refused=$(cat "$WORK/refused.pid")
+note "vaccinated: bash may not open $token (process $refused refused)"
+
 # The decoy SSH: read the banner, send a client banner, hang up.
 in_cgroup bash -c 'echo $$ > "$1"
 	exec 3<> /dev/tcp/127.0.0.1/'$ssh_port' || exit 1
@@ -100,6 +118,12 @@ ssh_client=$(cat "$WORK/ssh.pid")
 	fail "the decoy SSH banner is '$(cat "$WORK/ssh.banner")'"
 [ "$(verdict "$ssh_client")" = flagged ] || fail "the decoy SSH client $ssh_client is not flagged"
 note "decoy ssh: client $ssh_client flagged"
+for _ in $(seq 50); do vaccine connect ".port == $ssh_port and .origin == \"decoy_service\"" && break; sleep 0.1; done
+vaccine connect ".port == $ssh_port and .address == \"127.0.0.1\" and .origin == \"decoy_service\"" ||
+	fail "no connect vaccine for the decoy SSH port: $("$VIGILANTE" vaccine list --json | jq -c .)"
+in_cgroup bash -c 'exec 3<> /dev/tcp/127.0.0.1/'$ssh_port 2> /dev/null &&
+	fail "bash reached the decoy SSH port again despite its vaccine"
+note "vaccinated: bash may not connect to 127.0.0.1:$ssh_port"
 
 # The decoy Redis: PING, then QUIT.
 pong=$(in_cgroup bash -c 'exec 3<> /dev/tcp/127.0.0.1/'$redis_port' || exit 1
@@ -134,7 +158,8 @@ note "reload: honeytoken $token2 watched, decoy ssh moved to $moved_ssh_port"
 policy off "{aws_credentials: [$token]}" "{ssh: [$moved_ssh_port], redis: [$redis_port]}"
 reload
 in_cgroup "$PROBE" --connect $redis_port > /dev/null 2>&1 && fail "the decoy Redis still listens with the honeypot off"
-in_cgroup bash -c 'exec 3< "$1" && echo $$ > "$2" && exec sleep 60' _ "$token" "$WORK/reader.pid" &
+# (sh, not bash: bash is vaccinated against this honeytoken.)
+in_cgroup sh -c 'exec 3< "$1" && echo $$ > "$2" && exec sleep 60' _ "$token" "$WORK/reader.pid" &
 STARTED_PIDS+=($!)
 started "$WORK/reader.pid"
 reader=$(cat "$WORK/reader.pid")
@@ -156,7 +181,7 @@ has_event ".payload.event==\"service_session\" and .payload.service==\"ssh\" and
 	fail "no SSH session record with what the client sent"
 has_event '.payload.event=="service_session" and .payload.service=="redis" and (.payload.received | contains("PING")) and .payload.end=="quit" and .payload.bytes_sent > 0' "$WORK/dump.jsonl" ||
 	fail "no Redis session record"
-has_event ".payload.event==\"honeytoken\" and .payload.pid!=$thief and .payload.pid!=$thief2" "$WORK/dump.jsonl" &&
+has_event ".payload.event==\"honeytoken\" and .payload.pid!=$thief and .payload.pid!=$thief2 and .payload.pid!=$refused" "$WORK/dump.jsonl" &&
 	fail "a process other than the test's openers is recorded touching a honeytoken"
 has_event ".payload.event==\"honeytoken\" and .payload.pid==$thief2 and .payload.kind==\"git_credentials\"" "$WORK/dump.jsonl" ||
 	fail "no record of the honeytoken planted at reload"
