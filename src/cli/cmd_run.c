@@ -5,6 +5,7 @@
  * the workload goes unwatched. This process stays the workload's parent,
  * stands in for the daemon while it restarts, and exits with its status. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
@@ -21,9 +22,12 @@
 #include <unistd.h>
 
 #include "act/supervise.h"
+#include "act/vaccine.h"
+#include "act/vaccine_seccomp.h"
 #include "cli/commands.h"
 #include "cli/control_client.h"
 #include "common/cleanup.h"
+#include "common/file_hash.h"
 #include "common/log.h"
 #include "decide/policy.h"
 
@@ -51,6 +55,11 @@ static void usage(FILE *out)
 	    "a symbolic or hard link to it and /proc/self/root/etc/shadow are the\n"
 	    "same file. io_uring and open_by_handle_at are refused to the workload:\n"
 	    "they would open files without passing through the filter.\n"
+	    "\n"
+	    "Vaccines of the kind syscall against CMD's program (by content) are\n"
+	    "compiled into a seccomp filter installed before CMD runs (`vigilante\n"
+	    "vaccine show ID --seccomp` prints it): those calls fail with EPERM for the\n"
+	    "whole workload.\n"
 	    "\n"
 	    "Every decoy served is a forensic record; `vigilante honeypot log` prints\n"
 	    "them. If the daemon stops, the workload's intercepted calls fail (ENOSYS):\n"
@@ -128,12 +137,91 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-/* The child: filter, hand the listener over, wait for the go, exec. Never
- * returns. */
-static void run_child(int sync_fd, char **cmd)
+/* The syscall vaccines against the command's program (by content): fetched
+ * from the daemon before the fork, compiled and installed by the child
+ * before it execs (see act/vaccine_seccomp.h). */
+struct program_vaccines {
+	unsigned char sha256[32];
+	bool hashed; /* the program was found and read */
+	struct vg_vaccine *list;
+	size_t count;
+};
+
+static void keep_syscall_vaccines(struct json_object *reply, void *ctx)
+{
+	struct program_vaccines *pv = ctx;
+	struct json_object *list;
+	char err[256];
+
+	if (!json_object_object_get_ex(reply, "vaccines", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return;
+	pv->list = calloc(json_object_array_length(list) + 1, sizeof(*pv->list));
+	for (size_t i = 0; pv->list && i < json_object_array_length(list); i++) {
+		struct vg_vaccine *v = &pv->list[pv->count];
+
+		if (vaccine_from_json(json_object_array_get_idx(list, i), true, v, err,
+				      sizeof(err)) == 0 &&
+		    v->kind == VG_VACCINE_SYSCALL)
+			pv->count++;
+	}
+}
+
+/* The file execvp() would run for name (searching $PATH when it has no '/'). */
+static int find_program(const char *name, char out[PATH_MAX])
+{
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *dirs = NULL;
+	char *dir, *save = NULL;
+
+	if (strchr(name, '/')) {
+		snprintf(out, PATH_MAX, "%s", name);
+		return 0;
+	}
+	dirs = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (dir = dirs ? strtok_r(dirs, ":", &save) : NULL; dir;
+	     dir = strtok_r(NULL, ":", &save)) {
+		snprintf(out, PATH_MAX, "%s/%s", *dir ? dir : ".", name);
+		if (access(out, X_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static void fetch_vaccines(const char *socket_path, const char *name, struct program_vaccines *pv)
+{
+	char program[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	struct json_object *req;
+
+	if (find_program(name, program) || (fd = open(program, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    sha256_fd(fd, pv->sha256))
+		return; /* exec will say why */
+	pv->hashed = true;
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("vaccine"));
+	json_object_object_add(req, "op", json_object_new_string("list"));
+	control_call(socket_path, req, false, keep_syscall_vaccines, pv);
+}
+
+/* The child: vaccines, filter, hand the listener over, wait for the go,
+ * exec. Never returns. */
+static void run_child(int sync_fd, char **cmd, const struct program_vaccines *pv)
 {
 	char err[256], go;
-	int listener = supervise_filter_install(err, sizeof(err));
+	int listener, denied;
+
+	if (pv->hashed && pv->count) {
+		denied = vaccine_seccomp_load(pv->list, pv->count, pv->sha256, err, sizeof(err));
+		if (denied < 0) {
+			fprintf(stderr, "vigilante run: %s\n", err);
+			_exit(EXIT_RUN_FAILED);
+		}
+		if (denied > 0)
+			fprintf(stderr, "vigilante run: %s: %d syscalls refused by vaccines\n",
+				cmd[0], denied);
+	}
+	listener = supervise_filter_install(err, sizeof(err));
 
 	if (listener < 0) {
 		fprintf(stderr, "vigilante run: %s\n", err);
@@ -257,9 +345,11 @@ static int watch(struct supervision *s)
 static int start_supervised(struct supervision *s, char **cmd)
 {
 	struct sigaction sa = {.sa_handler = forward_signal};
+	struct program_vaccines vaccines = {0};
 	int sync[2], rc;
 	char go = 1;
 
+	fetch_vaccines(s->socket_path, cmd[0], &vaccines);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync)) {
 		perror("vigilante run: socketpair");
 		return EXIT_RUN_FAILED;
@@ -274,9 +364,10 @@ static int start_supervised(struct supervision *s, char **cmd)
 	}
 	if (workload_pid == 0) {
 		close(sync[0]);
-		run_child(sync[1], cmd);
+		run_child(sync[1], cmd, &vaccines);
 	}
 	close(sync[1]);
+	free(vaccines.list);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
