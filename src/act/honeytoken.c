@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,6 +184,20 @@ static bool find_token(struct vg_honeytokens *h, int fd, struct vg_honeytoken_re
 	return found;
 }
 
+/* The opener's program now, while it waits on its open: by the time the
+ * daemon reads the report, it may have exec'd another. */
+static void read_program(pid_t tid, struct vg_honeytoken_report *r)
+{
+	char exe[64];
+	struct stat st;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)tid);
+	if (stat(exe, &st))
+		return;
+	r->exe_ino = st.st_ino;
+	r->exe_dev = (uint32_t)((major(st.st_dev) << 20) | minor(st.st_dev));
+}
+
 static void answer(struct vg_honeytokens *h, const struct fanotify_event_metadata *ev)
 {
 	struct fanotify_response response = {.fd = ev->fd, .response = FAN_ALLOW};
@@ -202,6 +217,7 @@ static void answer(struct vg_honeytokens *h, const struct fanotify_event_metadat
 		} else {
 			r.tgid = (uint32_t)tgid;
 			read_open_call(ev->pid, &r);
+			read_program(ev->pid, &r);
 			if (ev->mask & FAN_OPEN_EXEC_PERM)
 				r.access = VG_HONEYTOKEN_ACCESS_EXEC;
 			/* Flag before allowing: the opener is flagged by the time

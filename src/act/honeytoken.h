@@ -38,11 +38,14 @@ enum vg_honeytoken_access {
 
 struct vg_honeytoken_report {
 	uint32_t tgid, tid;
-	uint32_t kind;	     /* enum vg_decoy_kind */
-	uint32_t access;     /* enum vg_honeytoken_access */
-	int32_t syscall;     /* the opener's system call number; -1: unknown */
-	int32_t flag_error;  /* errno when flagging the opener failed; 0: flagged */
-	uint64_t ts_ns;	     /* CLOCK_BOOTTIME */
+	uint32_t kind;	    /* enum vg_decoy_kind */
+	uint32_t access;    /* enum vg_honeytoken_access */
+	int32_t syscall;    /* the opener's system call number; -1: unknown */
+	int32_t flag_error; /* errno when flagging the opener failed; 0: flagged */
+	uint64_t ts_ns;	    /* CLOCK_BOOTTIME */
+	uint64_t exe_ino;   /* the opener's program, while it opens (0: unknown) */
+	uint32_t exe_dev;   /* kernel encoding: major << 20 | minor */
+	uint32_t pad;
 	char path[PATH_MAX]; /* the honeytoken as the policy names it */
 };
 

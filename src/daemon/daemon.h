@@ -111,6 +111,11 @@ struct daemon {
 	struct vg_supervisor *supervisor; /* answers supervised workloads' open/stat */
 	int supervise_report_fd;
 	struct served_decoy *served; /* decoy fds given out, until their process exits */
+	struct {
+		uint32_t tgid;
+		uint16_t port;
+	} decoy_connects[16]; /* the last ones the connect program flagged */
+	unsigned decoy_connects_next;
 	int served_count, served_cap;
 	struct vg_honeytokens *honeytokens; /* while some honeytoken is watched */
 	int honeytoken_report_fd;
@@ -221,6 +226,8 @@ extern const struct decoy_sources honeypot_host_sources;
 int honeypot_bait_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t errlen);
 void honeypot_on_honeytoken(struct daemon *d);
 void honeypot_on_decoy_service(struct daemon *d);
+/* The connect program flagged a process connecting to a decoy service. */
+void honeypot_on_decoy_connect(struct daemon *d, const struct vg_connect_event *ev);
 /* Adds "honeytokens" and "decoy_services" counters to a status reply. */
 void honeypot_bait_status(struct daemon *d, struct json_object *status);
 void honeypot_bait_stop(struct daemon *d);
@@ -243,16 +250,17 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen);
 int vaccine_add(struct daemon *d, const struct vg_vaccine *proto, uint64_t ttl_s,
 		struct json_object *evidence, uint32_t *id_out, char *err, size_t errlen);
 /* A vaccine against the program process pid runs (read through
- * /proc/PID/exe while it lives), with the policy's TTL, for an incident
+ * /proc/PID/exe while it lives; when exe is given, only if that is still
+ * the program the incident saw), with the policy's TTL, for an incident
  * confirmed elsewhere: rule gives the kind and its rule (exec by content for
  * a quarantine kill; the honeytoken's path or the decoy service's address
  * for a decoy tripped), the program is filled in here. origin names the
  * incident's kind ("quarantine", "honeytoken", at most 15 bytes); evidence
  * (consumed, may be NULL) is recorded with it. Refused when
  * vaccination.mode is off. Returns 0 and *id_out, or -1 with err. */
-int vaccine_from_incident(struct daemon *d, pid_t pid, const struct vg_vaccine *rule,
-			  const char *origin, struct json_object *evidence, uint32_t *id_out,
-			  char *err, size_t errlen);
+int vaccine_from_incident(struct daemon *d, pid_t pid, const struct vg_exe_key *exe,
+			  const struct vg_vaccine *rule, const char *origin,
+			  struct json_object *evidence, uint32_t *id_out, char *err, size_t errlen);
 /* The SHA-256 of the program at path (an absolute path). 0, or -1 with err. */
 int vaccine_hash_program(const char *path, unsigned char sha[32], char *err, size_t errlen);
 int vaccine_revoke(struct daemon *d, uint32_t id, char *err, size_t errlen);

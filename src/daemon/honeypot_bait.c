@@ -107,8 +107,27 @@ static int apply_decoy_services(struct daemon *d, const struct vg_policy *p, cha
 	return 0;
 }
 
+/* The connect program flags whoever connects to these ports. */
+static int apply_decoy_ports(struct daemon *d, const struct vg_policy *p, char *err, size_t errlen)
+{
+	uint16_t ports[VG_SERVICE_KINDS * VG_POLICY_MAX_PORTS];
+	size_t count = 0;
+
+	for (unsigned k = 0; k < VG_SERVICE_KINDS && p->honeypot.mode != VG_MODE_OFF; k++)
+		for (unsigned i = 0; i < p->honeypot.services[k].count; i++)
+			ports[count++] = p->honeypot.services[k].ports[i];
+	if (sensor_set_decoy_ports(d->sensor, ports, count)) {
+		snprintf(err, errlen, "decoy services: giving the ports to the connect program: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int honeypot_bait_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t errlen)
 {
+	if (apply_decoy_ports(d, p, err, errlen))
+		return -1;
 	if (p->honeypot.mode == VG_MODE_OFF) {
 		honeypot_bait_stop(d);
 		return 0;
@@ -126,8 +145,8 @@ void honeypot_bait_stop(struct daemon *d)
  * with the evidence), and, when vaccination is on, the narrowest vaccine
  * that would have stopped it is made (this program may not open that
  * honeytoken, or reach that decoy port). Consumes evidence. */
-static void tripped(struct daemon *d, pid_t pid, const char *source, const struct vg_vaccine *rule,
-		    struct json_object *evidence)
+static void tripped(struct daemon *d, pid_t pid, const struct vg_exe_key *exe, const char *source,
+		    const struct vg_vaccine *rule, struct json_object *evidence)
 {
 	struct json_object *copy = NULL;
 	char why[512];
@@ -137,7 +156,7 @@ static void tripped(struct daemon *d, pid_t pid, const char *source, const struc
 	    json_object_deep_copy(evidence, &copy, NULL))
 		copy = NULL;
 	honeypot_flag_record(d, pid, source, evidence);
-	if (copy && vaccine_from_incident(d, pid, rule, source, copy, &id, why, sizeof(why)))
+	if (copy && vaccine_from_incident(d, pid, exe, rule, source, copy, &id, why, sizeof(why)))
 		vg_warn("%s tripped by process %d: no vaccine: %s", source, pid, why);
 }
 
@@ -148,6 +167,7 @@ static void publish_touch(struct daemon *d, const struct vg_honeytoken_report *r
 	const char *access = honeytoken_access_name((enum vg_honeytoken_access)r->access);
 	size_t path_len = strnlen(r->path, sizeof(r->path));
 	struct vg_vaccine rule = {.kind = VG_VACCINE_FILE};
+	struct vg_exe_key exe = {.ino = r->exe_ino, .dev = r->exe_dev};
 	struct json_object *evidence;
 
 	json_object_object_add(obj, "tid", json_object_new_int64(r->tid));
@@ -172,7 +192,7 @@ static void publish_touch(struct daemon *d, const struct vg_honeytoken_report *r
 	json_object_object_add(evidence, "kind", json_object_new_string(kind));
 	json_object_object_add(evidence, "access", json_object_new_string(access));
 	snprintf(rule.file, sizeof(rule.file), "%s", r->path);
-	tripped(d, (pid_t)r->tgid, "honeytoken", &rule, evidence);
+	tripped(d, (pid_t)r->tgid, r->exe_ino ? &exe : NULL, "honeytoken", &rule, evidence);
 }
 
 void honeypot_on_honeytoken(struct daemon *d)
@@ -194,11 +214,47 @@ static const char *service_name(const struct vg_decoy_service_report *r)
 	return policy_service_kind_name((enum vg_service_kind)r->kind);
 }
 
+/* Decoy connects the connect program flagged lately: the service's own
+ * report of the same connection adds nothing. */
+static bool flagged_by_kernel(struct daemon *d, uint32_t tgid, uint16_t port)
+{
+	for (size_t i = 0; i < sizeof(d->decoy_connects) / sizeof(d->decoy_connects[0]); i++)
+		if (d->decoy_connects[i].tgid == tgid && d->decoy_connects[i].port == port)
+			return true;
+	return false;
+}
+
+void honeypot_on_decoy_connect(struct daemon *d, const struct vg_connect_event *ev)
+{
+	struct vg_vaccine rule = {.kind = VG_VACCINE_CONNECT,
+				  .family = AF_INET,
+				  .port = ev->port,
+				  .addr = {127, 0, 0, 1}};
+	struct json_object *evidence = json_object_new_object();
+	size_t slot =
+	    d->decoy_connects_next++ % (sizeof(d->decoy_connects) / sizeof(d->decoy_connects[0]));
+	const char *service = "";
+
+	for (unsigned k = 0; k < VG_SERVICE_KINDS; k++)
+		for (unsigned i = 0; i < d->policy.honeypot.services[k].count; i++)
+			if (d->policy.honeypot.services[k].ports[i] == ev->port)
+				service = policy_service_kind_name((enum vg_service_kind)k);
+	d->decoy_connects[slot].tgid = ev->hdr.tgid;
+	d->decoy_connects[slot].port = ev->port;
+	json_object_object_add(evidence, "service", json_object_new_string(service));
+	json_object_object_add(evidence, "port", json_object_new_int(ev->port));
+	json_object_object_add(evidence, "via", json_object_new_string("connect program"));
+	tripped(d, (pid_t)ev->hdr.tgid, &ev->exe, "decoy_service", &rule, evidence);
+}
+
 static void publish_connect(struct daemon *d, const struct vg_decoy_service_report *r)
 {
 	struct vg_vaccine rule = {
 	    .kind = VG_VACCINE_CONNECT, .family = AF_INET, .port = r->port, .addr = {127, 0, 0, 1}};
 	struct json_object *evidence;
+
+	if (flagged_by_kernel(d, r->tgid, r->port))
+		return;
 
 	if (r->flag_error) {
 		vg_warn("a connection to the decoy %s service on port %u (from port %u): its "
@@ -211,7 +267,7 @@ static void publish_connect(struct daemon *d, const struct vg_decoy_service_repo
 	json_object_object_add(evidence, "port", json_object_new_int(r->port));
 	json_object_object_add(evidence, "peer_port", json_object_new_int(r->peer_port));
 	json_object_object_add(evidence, "session", json_object_new_int64(r->session));
-	tripped(d, (pid_t)r->tgid, "decoy_service", &rule, evidence);
+	tripped(d, (pid_t)r->tgid, NULL, "decoy_service", &rule, evidence);
 }
 
 static void publish_session(struct daemon *d, const struct vg_decoy_service_report *r)
@@ -255,6 +311,9 @@ void honeypot_on_decoy_service(struct daemon *d)
 
 	if (d->decoy_service_report_fd < 0)
 		return;
+	/* The connect program's report of a connection comes first. */
+	if (sensor_consume(d->sensor) < 0)
+		vg_warn("reading the ring buffer failed");
 	while ((n = recv(d->decoy_service_report_fd, &r, sizeof(r), MSG_DONTWAIT)) > 0) {
 		if ((size_t)n < head || (size_t)n != head + r.captured_len) {
 			vg_warn("decoy services: a malformed report (%zd bytes)", n);

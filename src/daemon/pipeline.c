@@ -112,6 +112,8 @@ int pipeline_on_event(void *ctx, const void *data, size_t size)
 				 VG_SINK_ALERT);
 		if (hdr->type == VG_EVENT_SCORE)
 			act_on_crossing(d, data);
+		else if (((const struct vg_connect_event *)data)->decoy)
+			honeypot_on_decoy_connect(d, data);
 		return 0;
 	}
 	proctable_apply_event(d->procs, data);

@@ -231,8 +231,8 @@ int quarantine_kill(struct daemon *d, struct quarantine *q, char *err, size_t er
 
 		json_object_object_add(evidence, "quarantine", json_object_new_string(q->id));
 		json_object_object_add(evidence, "pid", json_object_new_int64(q->pid));
-		if (vaccine_from_incident(d, q->pid, &exec_rule, "quarantine", evidence, &id, why,
-					  sizeof(why)))
+		if (vaccine_from_incident(d, q->pid, NULL, &exec_rule, "quarantine", evidence, &id,
+					  why, sizeof(why)))
 			vg_warn("quarantine %s: no vaccine: %s", q->id, why);
 	}
 	if (freeze_kill(q->cgroup, FREEZE_TIMEOUT_MS, err, errlen))

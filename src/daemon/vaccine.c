@@ -240,12 +240,12 @@ int vaccine_add(struct daemon *d, const struct vg_vaccine *proto, uint64_t ttl_s
 	return 0;
 }
 
-int vaccine_from_incident(struct daemon *d, pid_t pid, const struct vg_vaccine *rule,
-			  const char *origin, struct json_object *evidence, uint32_t *id_out,
-			  char *err, size_t errlen)
+int vaccine_from_incident(struct daemon *d, pid_t pid, const struct vg_exe_key *exe,
+			  const struct vg_vaccine *rule, const char *origin,
+			  struct json_object *evidence, uint32_t *id_out, char *err, size_t errlen)
 {
 	struct vg_vaccine proto = *rule;
-	char exe[64];
+	char exe_link[64];
 	struct stat st;
 	ssize_t n;
 	uint32_t id;
@@ -255,15 +255,26 @@ int vaccine_from_incident(struct daemon *d, pid_t pid, const struct vg_vaccine *
 		json_object_put(evidence);
 		return -1;
 	}
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
-	n = readlink(exe, proto.path, sizeof(proto.path) - 1);
-	if (n <= 0 || hash_program(exe, NULL, proto.sha256, &st)) {
-		snprintf(err, errlen, "vaccine for process %d: its program cannot be read: %s", pid,
-			 strerror(errno));
-		json_object_put(evidence);
-		return -1;
+	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", pid);
+	n = readlink(exe_link, proto.path, sizeof(proto.path) - 1);
+	proto.path[n > 0 ? n : 0] = '\0';
+	if (n <= 0 || hash_program(exe_link, exe, proto.sha256, &st)) {
+		/* It exec'd another program, or exited, since the incident: the
+		 * process table, which follows the events in order, still has the
+		 * path of the program it ran then. */
+		const struct vg_proc *p =
+		    exe ? proctable_find_alive(d->procs, (uint32_t)pid) : NULL;
+
+		if (!p || !p->exe || hash_program(p->exe, exe, proto.sha256, &st)) {
+			snprintf(err, errlen,
+				 "vaccine for process %d: its program cannot be read: %s", pid,
+				 errno == ESTALE ? "it runs another program since"
+						 : strerror(errno));
+			json_object_put(evidence);
+			return -1;
+		}
+		snprintf(proto.path, sizeof(proto.path), "%s", p->exe);
 	}
-	proto.path[n] = '\0';
 	snprintf(proto.origin, sizeof(proto.origin), "%s", origin);
 	if (vaccine_add(d, &proto, d->policy.vaccination.ttl_seconds, evidence, &id, err, errlen))
 		return -1;

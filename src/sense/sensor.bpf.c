@@ -767,19 +767,64 @@ static __always_inline __u32 connect_vaccine(struct bpf_sock_addr *ctx, __u16 fa
  * "blocked" is refused when precognition enforces, and a connect a vaccine
  * names when vaccination enforces. Connects by flagged processes and those
  * a vaccine names are reported either way. */
+/* The honeypot's decoy services' ports (they listen on 127.0.0.1): a
+ * connect to one flags the process in the connect itself. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u16);
+	__type(value, __u8);
+} decoy_ports SEC(".maps");
+
+/* Whether the connect goes to a decoy service: 127.0.0.0/8, or the same as
+ * an IPv4-mapped IPv6 address, on one of decoy_ports. */
+static __always_inline bool to_decoy(struct bpf_sock_addr *ctx, __u16 family)
+{
+	__u16 port = bpf_ntohs(ctx->user_port);
+
+	if (!bpf_map_lookup_elem(&decoy_ports, &port))
+		return false;
+	if (family == 2)
+		return (bpf_ntohl(ctx->user_ip4) >> 24) == 127;
+	return ctx->user_ip6[0] == 0 && ctx->user_ip6[1] == 0 &&
+	       ctx->user_ip6[2] == bpf_htonl(0xffff) && (bpf_ntohl(ctx->user_ip6[3]) >> 24) == 127;
+}
+
+/* Flags the current process (the decoy service took the bait for it). */
+static __always_inline struct vg_verdict *flag_current(__u32 tgid, __u32 tid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct vg_verdict *verdict = bpf_map_lookup_elem(&verdicts, &tgid);
+	struct vg_verdict fresh = {
+	    .start_ns = BPF_CORE_READ(task, group_leader, start_boottime),
+	    .since_ns = bpf_ktime_get_boot_ns(),
+	    .flags = VG_FLAGGED,
+	    .tid = tid,
+	};
+
+	if (verdict) {
+		verdict->flags |= VG_FLAGGED; /* as cross_threshold() does */
+		return verdict;
+	}
+	bpf_map_update_elem(&verdicts, &tgid, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&verdicts, &tgid);
+}
+
 static __always_inline int gate_connect(struct bpf_sock_addr *ctx, __u16 family)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32, vaccine_id = 0;
 	struct vg_verdict *verdict;
 	struct vg_connect_event *ev;
-	bool refuse;
+	bool refuse, decoy;
 
 	if (precog.connect_vaccines)
 		vaccine_id = connect_vaccine(ctx, family);
-	if (precog.mode == VG_PRECOG_OFF && !vaccine_id)
+	decoy = to_decoy(ctx, family);
+	if (precog.mode == VG_PRECOG_OFF && !vaccine_id && !decoy)
 		return 1;
-	verdict = bpf_map_lookup_elem(&verdicts, &tgid);
+	verdict =
+	    decoy ? flag_current(tgid, (__u32)pid_tgid) : bpf_map_lookup_elem(&verdicts, &tgid);
 	if (!verdict && !vaccine_id)
 		return 1;
 	refuse = (verdict && (verdict->flags & VG_BLOCKED) && precog.mode == VG_PRECOG_ENFORCE) ||
@@ -800,6 +845,9 @@ static __always_inline int gate_connect(struct bpf_sock_addr *ctx, __u16 family)
 		ev->score = verdict ? verdict->score : 0;
 		ev->refused = refuse;
 		ev->vaccine_id = vaccine_id;
+		ev->decoy = decoy;
+		ev->exe.ino = BPF_CORE_READ(task, mm, exe_file, f_inode, i_ino);
+		ev->exe.dev = BPF_CORE_READ(task, mm, exe_file, f_inode, i_sb, s_dev);
 		ev->family = family;
 		ev->port = bpf_ntohs(ctx->user_port);
 		if (family == 2) {

@@ -223,7 +223,8 @@ struct vg_connect_event {
 	__u16 port;	  /* host byte order */
 	__u8 addr[16];	  /* IPv4 in the first 4 bytes */
 	__u32 vaccine_id; /* the connect vaccine that refused (or would refuse) it; 0: none */
-	__u32 pad;
+	__u32 decoy;	  /* 1: to a decoy service's port on loopback: flagged in this syscall */
+	struct vg_exe_key exe; /* the program that connected */
 };
 
 /* Per-task state in BPF task storage, updated on every syscall in scope. */

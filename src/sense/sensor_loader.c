@@ -449,6 +449,24 @@ int sensor_set_supervised_root(struct vg_sensor *s, const char *cgroup_path, cha
 	return put_scope_cgroup(s, 1, "supervised workloads' cgroup", cgroup_path, err, errlen);
 }
 
+int sensor_set_decoy_ports(struct vg_sensor *s, const uint16_t *ports, size_t count)
+{
+	int map = bpf_map__fd(s->skel->maps.decoy_ports);
+	__u16 key, next;
+	__u8 one = 1;
+
+	/* Deleting the key just visited: start over from the first each time. */
+	while (bpf_map_get_next_key(map, NULL, &next) == 0) {
+		key = next;
+		if (bpf_map_delete_elem(map, &key))
+			return -1;
+	}
+	for (size_t i = 0; i < count; i++)
+		if (bpf_map_update_elem(map, &ports[i], &one, BPF_ANY))
+			return -1;
+	return 0;
+}
+
 int sensor_verdicts_fd(const struct vg_sensor *s)
 {
 	return bpf_map__fd(s->skel->maps.verdicts);

@@ -94,6 +94,9 @@ int sensor_mark_flagged(struct vg_sensor *s, uint32_t tgid);
  * sensor's scope, whatever the policy's scope. */
 int sensor_set_supervised_root(struct vg_sensor *s, const char *cgroup_path, char *err,
 			       size_t errlen);
+/* The decoy services' ports: a connect to one on loopback flags the
+ * process in the connect program. Replaces the set; count 0 clears it. */
+int sensor_set_decoy_ports(struct vg_sensor *s, const uint16_t *ports, size_t count);
 /* The verdicts map (tgid -> struct vg_verdict), for threads that read it
  * directly, such as the honeypot's supervisor. */
 int sensor_verdicts_fd(const struct vg_sensor *s);

@@ -175,8 +175,10 @@ has_event ".payload.event==\"flag\" and .payload.source==\"honeytoken\" and .pay
 	fail "no flag record (source honeytoken) for $thief"
 has_event ".payload.event==\"flag\" and .payload.pid==$lurker" "$WORK/dump.jsonl" &&
 	fail "the onlooker $lurker was flagged"
-has_event ".payload.event==\"flag\" and .payload.source==\"decoy_service\" and .payload.pid==$ssh_client and .payload.evidence.service==\"ssh\"" "$WORK/dump.jsonl" ||
-	fail "no flag record (source decoy_service) for the SSH client $ssh_client"
+has_event ".payload.event==\"flag\" and .payload.source==\"decoy_service\" and .payload.pid==$ssh_client and .payload.evidence.service==\"ssh\" and .payload.evidence.via==\"connect program\"" "$WORK/dump.jsonl" ||
+	fail "no flag record (source decoy_service, from the connect program) for the SSH client $ssh_client"
+[ "$(jq -s "[.[].payload | select(.event==\"flag\" and .pid==$ssh_client)] | length" "$WORK/dump.jsonl")" = 1 ] ||
+	fail "the SSH client's flag is recorded more than once"
 has_event ".payload.event==\"service_session\" and .payload.service==\"ssh\" and .payload.pid==$ssh_client and (.payload.received | contains(\"SSH-2.0-vigilante_test_probe\")) and .payload.end==\"closed\"" "$WORK/dump.jsonl" ||
 	fail "no SSH session record with what the client sent"
 has_event '.payload.event=="service_session" and .payload.service=="redis" and (.payload.received | contains("PING")) and .payload.end=="quit" and .payload.bytes_sent > 0' "$WORK/dump.jsonl" ||
