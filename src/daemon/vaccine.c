@@ -373,8 +373,11 @@ static int replay_one(const struct wal_record *rec, void *ctx)
 	if (rec->type != WAL_VACCINE)
 		return 0;
 	obj = json_tokener_parse((const char *)rec->payload);
-	if (!obj)
+	if (!obj) {
+		vg_warn("vaccines: forensic record %llu is not JSON; skipped",
+			(unsigned long long)rec->seq);
 		return 0;
+	}
 	op = json_object_object_get_ex(obj, "op", &v) ? json_object_get_string(v) : "";
 	if (!strcmp(op, "revoke") && json_object_object_get_ex(obj, "id", &v)) {
 		for (int i = 0; i < d->vaccine_count; i++)
