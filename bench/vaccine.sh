@@ -74,6 +74,42 @@ for r in $(seq "$rounds"); do
 	echo "round $r/$rounds done" >&2
 done
 
+# Detecting syscall -> vaccine in the kernel: a copy of the workload makes
+# uname() calls until its score crosses the vaccinate threshold; the kernel
+# puts its program in the vaccines map in that syscall, then stamps the
+# crossing's event. The time from the start of the last uname() before that
+# stamp to the stamp bounds detect-to-enforced from above (it includes the
+# syscall's entry). Then the copy's next exec must be refused: precognition
+# enforces here, so the exec gate was armed when the copy was flagged, on
+# its way to the vaccinate threshold, and it consults the kernel's map.
+cat > "$work/policy-cross.yaml" <<YAML
+version: 1
+scope: {kind: system}
+output: {stdout: false}
+wal: {dir: $work/wal-cross}
+control: {socket: $work/run/control.sock}
+precognition: {mode: enforce, exec_gate: [$work/mnt], protected_paths: []}
+vaccination: {mode: enforce, threshold: 900, ttl: 1h}
+YAML
+start "$work/policy-cross.yaml"
+refused=0
+for r in $(seq "$rounds"); do
+	# A program of its own each round (a vaccine refuses copies by content).
+	cp "$build/bench/workload" "$work/mnt/cross-$r"
+	echo "round $r" >> "$work/mnt/cross-$r"
+	"$work/mnt/cross-$r" cross 5000 > "$work/cross-$r.starts"
+	"$work/mnt/cross-$r" getppid 1 > /dev/null 2>&1 || refused=$((refused + 1))
+done
+sleep 0.5
+"$build/vigilante" wal dump --json "$work/wal-cross" |
+	jq -r '.payload | select(.type == "score" and .level == "vaccinate") | "\(.exe) \(.ts_ns)"' > "$work/crossings"
+stop
+for r in $(seq "$rounds"); do
+	stamp=$(awk -v exe="$work/mnt/cross-$r" '$1 == exe {print $2; exit}' "$work/crossings")
+	[ -n "$stamp" ] || { echo "  round $r: no vaccinate crossing recorded" >&2; continue; }
+	awk -v s="$stamp" '$1 < s {last = $1} END {if (last) print (s - last) / 1000}' "$work/cross-$r.starts" >> "$work/cross-us"
+done
+
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 add=$(median < "$work/add-us")
 one=$(awk '$1==1 {print $2}' "$work/results" | median)
@@ -83,6 +119,9 @@ printf '  vigilante vaccine add, CLI round trip (process start + hash + durable 
 [ -s "$work/durable-ns" ] &&
 	printf '  vaccine add on the control socket, request to durable reply (mean of %d): %.0f us (goal <= 10 ms)\n' \
 		$((count - 100)) "$(awk '{print $1 / 1000}' "$work/durable-ns")"
+[ -s "$work/cross-us" ] &&
+	printf '  detecting syscall -> vaccine in the kernel: <= %.1f us median of %d crossings (goal <= 10 us); the next exec refused in %d of %d\n' \
+		"$(median < "$work/cross-us")" "$(wc -l < "$work/cross-us")" "$refused" "$rounds"
 awk -v one="$one" -v many="$many" -v n="$count" 'BEGIN {
 	printf "  armed exec gate, fork+exec: %.0f us with 1 vaccine, %.0f us with %d (ratio %.3f; goal <= 1.05)\n",
 		one / 1000, many / 1000, n, many / one }'

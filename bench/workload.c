@@ -8,7 +8,11 @@
  *                     control socket $VIGILANTE_SOCKET, one connection each,
  *                     each answered once its record is durable: the
  *                     daemon's request-to-durable time, without the CLI's
- *                     process start */
+ *                     process start
+ *   cross N           N uname() calls (no normal program makes them in a
+ *                     row: the score climbs to the vaccinate threshold),
+ *                     each preceded by its CLOCK_BOOTTIME start, printed
+ *                     one per line after the loop instead of the mean */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,6 +115,26 @@ static int run_vaccinate(long n, const char *dir)
 	return 0;
 }
 
+static int run_cross(long n)
+{
+	unsigned long long *starts = calloc((size_t)n, sizeof(*starts));
+	struct utsname uts;
+	struct timespec ts;
+
+	if (!starts)
+		return 1;
+	for (long i = 0; i < n; i++) {
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		starts[i] =
+		    (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+		uname(&uts);
+	}
+	for (long i = 0; i < n; i++)
+		printf("%llu\n", starts[i]);
+	free(starts);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long n;
@@ -118,7 +143,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3 || argc > 4 || (n = strtol(argv[2], NULL, 10)) <= 0) {
 		fprintf(stderr, "usage: workload getppid|open N, workload exec N [PROGRAM], "
-				"workload vaccinate N DIR\n");
+				"workload vaccinate N DIR, workload cross N\n");
 		return 2;
 	}
 	start = now_ns();
@@ -130,6 +155,8 @@ int main(int argc, char **argv)
 		rc = run_exec(n, argc == 4 ? argv[3] : "/bin/true");
 	else if (!strcmp(argv[1], "vaccinate") && argc == 4)
 		rc = run_vaccinate(n, argv[3]);
+	else if (!strcmp(argv[1], "cross"))
+		return run_cross(n);
 	else
 		rc = 2;
 	if (rc)
