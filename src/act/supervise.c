@@ -1,7 +1,7 @@
 /* See supervise.h. One thread answers every workload's notifications, in the
  * order they come; a notification costs an unflagged process one BPF map
- * lookup and, for a thread that is not its process's leader, a read of its
- * /proc status. */
+ * lookup and a signal-0 probe (is the caller its process's leader?), and
+ * for a thread that is not, a read of its /proc status. */
 #include "act/supervise.h"
 
 #include <errno.h>
@@ -81,14 +81,11 @@ static pid_t tgid_of(pid_t tid)
 {
 	char path[64], line[256];
 	_cleanup_fclose_ FILE *f = NULL;
-	int fd = (int)syscall(SYS_pidfd_open, tid, 0);
 
-	if (fd >= 0) { /* pidfd_open accepts only a thread-group leader */
-		close(fd);
+	/* Signal 0 to thread tid of thread group tid: sent nothing, and it
+	 * succeeds only if tid leads its thread group. */
+	if (syscall(SYS_tgkill, tid, tid, 0) == 0)
 		return tid;
-	}
-	if (errno != EINVAL)
-		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 	f = fopen(path, "re");
 	while (f && fgets(line, sizeof(line), f)) {

@@ -8,6 +8,7 @@
  * only the real file holds), prints one line per trial:
  *   longpath ERRNO             an open of a path longer than PATH_MAX
  *   unmap leaks=N              opens whose path is unmapped during the call
+ *   thread leaks=N             opens by a thread that is not the leader
  *   die ok                     children killed while their open is pending
  *   fork children=N leaks=N failed=N
  *                              a thousand children each opening PATH
@@ -16,6 +17,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +90,31 @@ static void unmapped_path(const char *path)
 	printf("unmap leaks=%d\n", leaks);
 }
 
+static void *open_in_thread(void *path)
+{
+	int fd = open(path, O_RDONLY), leaked = fd >= 0 && is_real(fd);
+
+	if (fd >= 0)
+		close(fd);
+	return (void *)(intptr_t)leaked;
+}
+
+static void thread_opens(const char *path)
+{
+	int leaks = 0;
+
+	for (int i = 0; i < ROUNDS / 10; i++) {
+		pthread_t thread;
+		void *leaked;
+
+		if (pthread_create(&thread, NULL, open_in_thread, (void *)path) ||
+		    pthread_join(thread, &leaked))
+			exit(1);
+		leaks += (int)(intptr_t)leaked;
+	}
+	printf("thread leaks=%d\n", leaks);
+}
+
 static void die_pending(const char *path)
 {
 	for (int i = 0; i < ROUNDS; i++) {
@@ -152,6 +179,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	long_path();
 	unmapped_path(argv[3]);
+	thread_opens(argv[3]);
 	die_pending(argv[3]);
 	many_children(argv[3]);
 	return 0;

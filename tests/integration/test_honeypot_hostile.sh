@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bad input for the honeypot's supervisor, from a process an operator
 # flagged (`vigilante flag`): a path longer than PATH_MAX, a path unmapped
-# while its open is pending, children killed while their open is pending,
+# while its open is pending, opens by threads that do not lead their
+# process, children killed while their open is pending,
 # and a thousand children opening the decoyed file at once. No crash, no
 # real content leaked, no hung process. /etc/shadow is a test-owned file
 # bind-mounted over it in a private mount namespace.
@@ -41,6 +42,7 @@ note "probe: $(tr '\n' ';' < "$WORK/probe.out")"
 
 grep -qx "longpath ENAMETOOLONG" "$WORK/probe.out" || fail "an over-long path was not refused with ENAMETOOLONG"
 grep -qx "unmap leaks=0" "$WORK/probe.out" || fail "an unmapped path leaked the real file"
+grep -qx "thread leaks=0" "$WORK/probe.out" || fail "a thread of a flagged process read the real file"
 grep -qx "die ok" "$WORK/probe.out" || fail "killing children with pending opens went wrong"
 grep -qx "fork children=1000 leaks=0 failed=0" "$WORK/probe.out" ||
 	fail "a thousand flagged children did not all get the decoy"
