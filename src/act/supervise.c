@@ -29,6 +29,7 @@
 
 #include "act/path_resolve.h"
 #include "common/cleanup.h"
+#include "common/fd_passing.h"
 #include "sense/sensor.h"
 
 #define REPORT_SOCKET_BYTES (4 << 20)
@@ -308,50 +309,16 @@ static int serve_stat(pid_t tid, const struct call *c, const char *decoy)
 /* Sends a report, with fd (if >= 0) attached. */
 static void report(struct vg_supervisor *s, const struct vg_supervise_report *r, int fd)
 {
-	struct iovec iov = {(void *)r, sizeof(*r)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	if (fd >= 0) {
-		struct cmsghdr *cmsg;
-
-		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof(control.buf);
-		cmsg = CMSG_FIRSTHDR(&msg);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	}
-	if (sendmsg(s->report_tx, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+	if (fd_send(s->report_tx, r, sizeof(*r), fd, MSG_DONTWAIT) < 0)
 		count(&s->stats.reports_dropped);
 }
 
 int supervise_read_report(int report_fd, struct vg_supervise_report *r, int *served_fd)
 {
-	struct iovec iov = {r, sizeof(*r)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct msghdr msg = {
-	    .msg_iov = &iov,
-	    .msg_iovlen = 1,
-	    .msg_control = control.buf,
-	    .msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg;
-	ssize_t n = recvmsg(report_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	ssize_t n = fd_recv(report_fd, r, sizeof(*r), served_fd, MSG_DONTWAIT);
 
-	*served_fd = -1;
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -1;
-	cmsg = CMSG_FIRSTHDR(&msg);
-	if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
-		memcpy(served_fd, CMSG_DATA(cmsg), sizeof(int));
 	if (n != sizeof(*r)) {
 		vg_closep(served_fd);
 		*served_fd = -1;

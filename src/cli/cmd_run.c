@@ -27,6 +27,7 @@
 #include "cli/commands.h"
 #include "cli/control_client.h"
 #include "common/cleanup.h"
+#include "common/fd_passing.h"
 #include "common/file_hash.h"
 #include "common/log.h"
 #include "decide/policy.h"
@@ -85,56 +86,6 @@ static void forward_signal(int sig)
 {
 	if (workload_pid > 0)
 		kill(workload_pid, sig);
-}
-
-/* Passes fd over a unix socket (SCM_RIGHTS). */
-static int send_fd(int sock, int fd)
-{
-	char byte = 0;
-	struct iovec iov = {&byte, 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct msghdr msg = {
-	    .msg_iov = &iov,
-	    .msg_iovlen = 1,
-	    .msg_control = control.buf,
-	    .msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char byte;
-	struct iovec iov = {&byte, 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct msghdr msg = {
-	    .msg_iov = &iov,
-	    .msg_iovlen = 1,
-	    .msg_control = control.buf,
-	    .msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	cmsg = CMSG_FIRSTHDR(&msg);
-	if (!cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-	return fd;
 }
 
 /* The syscall vaccines against the command's program (by content): fetched
@@ -227,7 +178,7 @@ static void run_child(int sync_fd, char **cmd, const struct program_vaccines *pv
 		fprintf(stderr, "vigilante run: %s\n", err);
 		_exit(EXIT_RUN_FAILED);
 	}
-	if (send_fd(sync_fd, listener) || read(sync_fd, &go, 1) != 1)
+	if (fd_send(sync_fd, "", 1, listener, 0) != 1 || read(sync_fd, &go, 1) != 1)
 		_exit(EXIT_RUN_FAILED); /* the parent gave up: it said why */
 	/* The workload must not hold its own listener: it could answer its
 	 * own calls. */
@@ -347,7 +298,7 @@ static int start_supervised(struct supervision *s, char **cmd)
 	struct sigaction sa = {.sa_handler = forward_signal};
 	struct program_vaccines vaccines = {0};
 	int sync[2], rc;
-	char go = 1;
+	char go = 1, byte;
 
 	fetch_vaccines(s->socket_path, cmd[0], &vaccines);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync)) {
@@ -372,8 +323,7 @@ static int start_supervised(struct supervision *s, char **cmd)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
-	s->listener = recv_fd(sync[0]);
-	if (s->listener < 0) {
+	if (fd_recv(sync[0], &byte, 1, &s->listener, 0) != 1 || s->listener < 0) {
 		close(sync[0]); /* the child said why it failed */
 		wait_workload();
 		return EXIT_RUN_FAILED;

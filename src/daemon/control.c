@@ -311,3 +311,14 @@ void control_close_all(struct daemon *d)
 		d->control_fd = -1;
 	}
 }
+
+void control_answer(struct daemon *d, struct control_client *c, struct json_object *obj,
+		    const char *error)
+{
+	if (!obj)
+		obj = json_object_new_object();
+	json_object_object_add(obj, "ok", json_object_new_boolean(!error));
+	if (error)
+		json_object_object_add(obj, "error", json_object_new_string(error));
+	control_send_json(d, c, obj);
+}

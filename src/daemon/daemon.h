@@ -162,6 +162,10 @@ void control_accept(struct daemon *d);
 void control_on_ready(struct daemon *d, struct control_client *c, uint32_t epoll_events);
 void control_send(struct daemon *d, struct control_client *c, const char *line);
 void control_send_json(struct daemon *d, struct control_client *c, struct json_object *obj);
+/* Replies {"ok":true,...obj} or, with error, {"ok":false,"error":error}
+ * (obj may be NULL; consumed). */
+void control_answer(struct daemon *d, struct control_client *c, struct json_object *obj,
+		    const char *error);
 void control_broadcast(struct daemon *d, const char *line);
 void control_reply_durable(struct daemon *d);
 void control_reap(struct daemon *d);

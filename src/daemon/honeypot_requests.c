@@ -26,17 +26,6 @@
 
 #define MAX_NAME 64
 
-static void answer(struct daemon *d, struct control_client *c, struct json_object *obj,
-		   const char *error)
-{
-	if (!obj)
-		obj = json_object_new_object();
-	json_object_object_add(obj, "ok", json_object_new_boolean(!error));
-	if (error)
-		json_object_object_add(obj, "error", json_object_new_string(error));
-	control_send_json(d, c, obj);
-}
-
 static bool get_int(struct json_object *req, const char *key, int64_t min, int64_t max,
 		    int64_t *out)
 {
@@ -121,26 +110,27 @@ void request_supervise(struct daemon *d, struct control_client *c, struct json_o
 	int listener;
 
 	if (!c->may_change) {
-		answer(d, c, NULL, "permission denied: needs root or the control group");
+		control_answer(d, c, NULL, "permission denied: needs root or the control group");
 		return;
 	}
 	if (!get_int(req, "pid", 2, INT32_MAX, &pid) || !get_int(req, "fd", 0, INT32_MAX, &fd) ||
 	    !json_object_object_get_ex(req, "name", &name_obj) ||
 	    !json_object_is_type(name_obj, json_type_string)) {
-		answer(d, c, NULL, "supervise needs \"pid\", \"fd\" and \"name\"");
+		control_answer(d, c, NULL, "supervise needs \"pid\", \"fd\" and \"name\"");
 		return;
 	}
 	name = json_object_get_string(name_obj);
 	resume = json_object_object_get_ex(req, "resume", &resume_obj) &&
 		 json_object_get_boolean(resume_obj);
 	if (!valid_name(name)) {
-		answer(d, c, NULL,
-		       "a workload name is 1 to 64 letters, digits, '.', '_' or '-', not "
-		       "starting with '.'");
+		control_answer(d, c, NULL,
+			       "a workload name is 1 to 64 letters, digits, '.', '_' or '-', not "
+			       "starting with '.'");
 		return;
 	}
 	if (parent_of((pid_t)pid) != c->pid) {
-		answer(d, c, NULL, "only the parent of a process may put it under supervision");
+		control_answer(d, c, NULL,
+			       "only the parent of a process may put it under supervision");
 		return;
 	}
 	snprintf(cgroup, sizeof(cgroup), "%s/%s-%d", honeypot_run_root(), name, (int)pid);
@@ -151,7 +141,7 @@ void request_supervise(struct daemon *d, struct control_client *c, struct json_o
 	}
 	/* supervise_add closes the listener if it fails. */
 	if (listener < 0 || supervise_add(d->supervisor, listener, err, sizeof(err))) {
-		answer(d, c, NULL, err);
+		control_answer(d, c, NULL, err);
 		return;
 	}
 	rec = honeypot_record(d, "supervise", (pid_t)pid, 0, 0);
@@ -162,7 +152,7 @@ void request_supervise(struct daemon *d, struct control_client *c, struct json_o
 	pipeline_publish(d, rec, WAL_DECOY, VG_SINK_EVENT);
 	reply = json_object_new_object();
 	json_text_add(reply, "cgroup", cgroup, strlen(cgroup));
-	answer(d, c, reply, NULL);
+	control_answer(d, c, reply, NULL);
 }
 
 void honeypot_flag_record(struct daemon *d, pid_t pid, const char *source,
@@ -203,16 +193,16 @@ void request_flag(struct daemon *d, struct control_client *c, struct json_object
 	int64_t pid;
 
 	if (!c->may_change) {
-		answer(d, c, NULL, "permission denied: needs root or the control group");
+		control_answer(d, c, NULL, "permission denied: needs root or the control group");
 		return;
 	}
 	if (!get_int(req, "pid", 1, INT32_MAX, &pid)) {
-		answer(d, c, NULL, "flag needs a \"pid\"");
+		control_answer(d, c, NULL, "flag needs a \"pid\"");
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 	if (access(path, F_OK)) {
-		answer(d, c, NULL, "no such process");
+		control_answer(d, c, NULL, "no such process");
 		return;
 	}
 	evidence = json_object_new_object();
@@ -223,7 +213,7 @@ void request_flag(struct daemon *d, struct control_client *c, struct json_object
 		json_text_add(evidence, "reason", json_object_get_string(reason),
 			      (size_t)json_object_get_string_len(reason));
 	if (honeypot_flag(d, (pid_t)pid, "operator", evidence, err, sizeof(err)))
-		answer(d, c, NULL, err);
+		control_answer(d, c, NULL, err);
 	else
-		answer(d, c, NULL, NULL);
+		control_answer(d, c, NULL, NULL);
 }

@@ -20,17 +20,6 @@
 #include "act/vaccine_seccomp.h"
 #include "common/file_hash.h"
 
-static void answer(struct daemon *d, struct control_client *c, struct json_object *obj,
-		   const char *error)
-{
-	if (!obj)
-		obj = json_object_new_object();
-	json_object_object_add(obj, "ok", json_object_new_boolean(!error));
-	if (error)
-		json_object_object_add(obj, "error", json_object_new_string(error));
-	control_send_json(d, c, obj);
-}
-
 static void export_bundle(struct daemon *d, struct control_client *c)
 {
 	struct json_object *payload, *list, *reply;
@@ -38,7 +27,7 @@ static void export_bundle(struct daemon *d, struct control_client *c)
 	void *key = bundle_signing_key(d->policy.vaccination.signing_key, err, sizeof(err));
 
 	if (!key) {
-		answer(d, c, NULL, err);
+		control_answer(d, c, NULL, err);
 		return;
 	}
 	payload = json_object_new_object();
@@ -50,13 +39,13 @@ static void export_bundle(struct daemon *d, struct control_client *c)
 	bundle_key_free(key);
 	json_object_put(payload);
 	if (!bundle) {
-		answer(d, c, NULL, err);
+		control_answer(d, c, NULL, err);
 		return;
 	}
 	reply = json_object_new_object();
 	json_object_object_add(reply, "bundle", json_object_new_string(bundle));
 	free(bundle);
-	answer(d, c, reply, NULL);
+	control_answer(d, c, reply, NULL);
 }
 
 static int import_one(struct daemon *d, struct json_object *vac, uint64_t now_real)
@@ -89,7 +78,7 @@ static void import_bundle(struct daemon *d, struct control_client *c, const char
 
 	payload = bundle_verify(text, strlen(text), keys->paths, keys->count, err, sizeof(err));
 	if (!payload) {
-		answer(d, c, NULL, err);
+		control_answer(d, c, NULL, err);
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &real);
@@ -107,7 +96,7 @@ static void import_bundle(struct daemon *d, struct control_client *c, const char
 	reply = json_object_new_object();
 	json_object_object_add(reply, "imported", json_object_new_int(imported));
 	json_object_object_add(reply, "malformed", json_object_new_int(bad));
-	answer(d, c, reply, NULL);
+	control_answer(d, c, reply, NULL);
 }
 
 /* An operator's vaccine: checked here, so that a bad one is refused with
@@ -166,33 +155,34 @@ void request_vaccine(struct daemon *d, struct control_client *c, struct json_obj
 			json_object_array_add(list, vaccine_to_json(&d->vaccines[i]));
 		reply = json_object_new_object();
 		json_object_object_add(reply, "vaccines", list);
-		answer(d, c, reply, NULL);
+		control_answer(d, c, reply, NULL);
 		return;
 	}
 	if (!c->may_change) {
-		answer(d, c, NULL, "permission denied: needs root or the control group");
+		control_answer(d, c, NULL, "permission denied: needs root or the control group");
 		return;
 	}
 	if (!strcmp(op, "add")) {
 		if (add_from_request(d, req, &id, err, sizeof(err))) {
-			answer(d, c, NULL, err);
+			control_answer(d, c, NULL, err);
 			return;
 		}
 		reply = json_object_new_object();
 		json_object_object_add(reply, "id", json_object_new_int64(id));
-		answer(d, c, reply, NULL);
+		control_answer(d, c, reply, NULL);
 	} else if (!strcmp(op, "export")) {
 		export_bundle(d, c);
 	} else if (!strcmp(op, "import") && json_object_object_get_ex(req, "bundle", &v)) {
 		import_bundle(d, c, json_object_get_string(v));
 	} else if (!strcmp(op, "revoke") && json_object_object_get_ex(req, "id", &v)) {
 		if (vaccine_revoke(d, (uint32_t)json_object_get_int64(v), err, sizeof(err)))
-			answer(d, c, NULL, err);
+			control_answer(d, c, NULL, err);
 		else
-			answer(d, c, NULL, NULL);
+			control_answer(d, c, NULL, NULL);
 	} else {
-		answer(d, c, NULL,
-		       "vaccine: op is list, add (vaccine, ttl), revoke (id), export or import "
-		       "(bundle)");
+		control_answer(
+		    d, c, NULL,
+		    "vaccine: op is list, add (vaccine, ttl), revoke (id), export or import "
+		    "(bundle)");
 	}
 }
