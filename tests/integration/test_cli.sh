@@ -1,7 +1,7 @@
 # The CLI's contract: --help everywhere, documented exit codes, clear errors.
 . "$(dirname "$0")/lib.sh"
 
-for cmd in "" status events ps note policy wal model record "model train" "model eval" "model info" "model score" "wal verify" "wal dump" "policy check" honeypot "honeypot whois"; do
+for cmd in "" status events ps note policy wal model record "model train" "model eval" "model info" "model score" "wal verify" "wal dump" "policy check" honeypot "honeypot whois" "honeypot log" run flag vaccine "vaccine show"; do
 	# shellcheck disable=SC2086
 	"$VIGILANTE" $cmd --help > "$WORK/help.txt" || fail "vigilante $cmd --help exited $?"
 	grep -qE 'Usage|SYNOPSIS' "$WORK/help.txt" || fail "vigilante $cmd --help has no usage"
@@ -49,3 +49,21 @@ rc=0; "$VIGILANTE" honeypot whois dragon43 --policy "$WORK/honeypot.yaml" > /dev
 [ "$rc" -eq 1 ] || fail "honeypot whois of an unknown secret exit $rc, expected 1"
 rc=0; "$VIGILANTE" honeypot whois 2> /dev/null || rc=$?
 [ "$rc" -eq 2 ] || fail "honeypot whois without a SECRET exit $rc, expected 2"
+
+# run, flag, honeypot log: bad input is a clear error, never a crash.
+rc=0; "$VIGILANTE" run 2> "$WORK/err" || rc=$?
+[ "$rc" -eq 125 ] || fail "run without a command exit $rc, expected 125"
+grep -q "no command" "$WORK/err" || fail "run without a command: $(cat "$WORK/err")"
+rc=0; VIGILANTE_SOCKET=$WORK/none.sock "$VIGILANTE" run -- true 2> "$WORK/err" || rc=$?
+[ "$rc" -eq 125 ] || fail "run without a daemon exit $rc, expected 125"
+grep -q "$WORK/none.sock" "$WORK/err" || fail "run without a daemon does not name the socket"
+rc=0; "$VIGILANTE" flag 12x 2> "$WORK/err" || rc=$?
+[ "$rc" -eq 2 ] || fail "flag of a non-number exit $rc, expected 2"
+grep -q "'12x' is not a process id" "$WORK/err" || fail "flag of a non-number: $(cat "$WORK/err")"
+rc=0; "$VIGILANTE" honeypot log --pid -3 2> "$WORK/err" || rc=$?
+[ "$rc" -eq 2 ] || fail "honeypot log --pid -3 exit $rc, expected 2"
+mkdir "$WORK/badwal"
+printf 'not a segment' > "$WORK/badwal/wal-0000000000000001.seg"
+rc=0; "$VIGILANTE" honeypot log --wal "$WORK/badwal" > /dev/null 2> "$WORK/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "honeypot log of a corrupt log exit $rc, expected 1"
+grep -q "badwal" "$WORK/err" || fail "honeypot log of a corrupt log does not name it: $(cat "$WORK/err")"
