@@ -3,8 +3,10 @@
 # secret on a tmpfs of its own, decoyed by the policy):
 #   - the latency of one open() for a process outside supervision, one
 #     answered by a bare supervisor that only says "continue" (the floor:
-#     bench/notif_floor.c), a supervised unflagged one (the seccomp round trip to the daemon: goal
-#     +15 us at most, median) and a supervised flagged one (served the decoy);
+#     bench/notif_floor.c), a supervised unflagged one (the seccomp round
+#     trip to the daemon: goal +15 us at most, median), the same while
+#     another process is flagged, and a supervised flagged one (served the
+#     decoy);
 #     interleaved rounds, medians of per-open medians;
 #   - leaked opens: a supervised process drives its own score up between
 #     opens; every open that starts after the kernel flagged it (the crossing's
@@ -64,18 +66,31 @@ for r in $(seq "$rounds"); do
 	"$build/bench/notif_floor" "$work/mnt/secret" "$opens" >> "$work/floor"
 	"$build/vigilante" run --name "bench-$$-$r" -- "$probe" latency "$work/mnt/secret" "$opens" |
 		cut -d' ' -f1 >> "$work/unflagged"
+	# The same while another (supervised, sleeping) process is flagged:
+	# the supervisor can no longer skip its verdict lookup.
+	"$build/vigilante" run --name "bench-$$-s$r" -- sh -c "echo \$\$ > $work/sleeper; exec sleep 600" &
+	sleeper_run=$!
+	for _ in $(seq 100); do [ -s "$work/sleeper" ] && break; sleep 0.05; done
+	"$build/vigilante" flag --reason bench "$(cat "$work/sleeper")"
+	"$build/vigilante" run --name "bench-$$-o$r" -- "$probe" latency "$work/mnt/secret" "$opens" |
+		cut -d' ' -f1 >> "$work/unflagged-other"
+	kill "$(cat "$work/sleeper")"
+	wait "$sleeper_run" || true
+	rm "$work/sleeper"
 	"$build/vigilante" run --name "bench-$$-f$r" -- "$probe" latency "$work/mnt/secret" "$opens" 4000 |
 		cut -d' ' -f1 >> "$work/flagged"
 done
 outside=$(median < "$work/outside")
 floor=$(median < "$work/floor")
 unflagged=$(median < "$work/unflagged")
+unflagged_other=$(median < "$work/unflagged-other")
 flagged=$(median < "$work/flagged")
 echo "honeypot: open() median over $rounds rounds of $opens (interleaved):"
 echo "  outside supervision      ${outside} ns"
-awk -v o="$outside" -v u="$unflagged" -v f="$flagged" -v fl="$floor" 'BEGIN {
+awk -v o="$outside" -v u="$unflagged" -v f="$flagged" -v fl="$floor" -v uo="$unflagged_other" 'BEGIN {
 	printf "  floor (bare supervisor)  %d ns   (+%.1f us: a seccomp notification round trip)\n", fl, (fl - o) / 1000
 	printf "  supervised, unflagged    %d ns   (+%.1f us, %.1fx; goal +15 us)\n", u, (u - o) / 1000, u / o
+	printf "  ... another one flagged  %d ns   (+%.1f us, %.1fx: the verdict lookup is no longer skipped)\n", uo, (uo - o) / 1000, uo / o
 	printf "  supervised, flagged      %d ns   (+%.1f us, %.1fx; served the decoy)\n", f, (f - o) / 1000, f / o
 }'
 

@@ -1,7 +1,8 @@
 /* See supervise.h. One thread answers every workload's notifications, in the
- * order they come; a notification costs an unflagged process one BPF map
- * lookup and a signal-0 probe (is the caller its process's leader?), and
- * for a thread that is not, a read of its /proc status. */
+ * order they come. While nobody on the host is flagged, a notification costs
+ * a memory read; else an unflagged process costs one BPF map lookup and a
+ * signal-0 probe (is the caller its process's leader?), and for a thread
+ * that is not, a read of its /proc status. */
 #include "act/supervise.h"
 
 #include <errno.h>
@@ -37,6 +38,7 @@
 
 struct vg_supervisor {
 	int verdicts_fd;
+	const uint64_t *verdicts_live;
 	int epoll_fd, wake_fd;
 	int report_tx, report_rx;
 	pthread_t thread;
@@ -106,6 +108,11 @@ static bool flagged(const struct vg_supervisor *s, pid_t tid, pid_t *tgid, uint6
 	struct vg_verdict verdict;
 	__u32 key = (__u32)tid;
 
+	/* The common case, nobody flagged: a memory read, no system call. A
+	 * verdict is counted before it is added, so the count cannot be 0
+	 * while the caller's is there. */
+	if (__atomic_load_n(s->verdicts_live, __ATOMIC_ACQUIRE) == 0)
+		return false;
 	/* The verdicts map is keyed by tgid: a hit on the tid is its process. */
 	if (bpf_map_lookup_elem(s->verdicts_fd, &key, &verdict) == 0) {
 		*tgid = tid;
@@ -495,8 +502,8 @@ static void *supervise_thread(void *arg)
 	}
 }
 
-int supervise_start(int verdicts_fd, struct vg_supervisor **out, int *report_fd, char *err,
-		    size_t errlen)
+int supervise_start(int verdicts_fd, const uint64_t *verdicts_live, struct vg_supervisor **out,
+		    int *report_fd, char *err, size_t errlen)
 {
 	struct vg_supervisor *s = calloc(1, sizeof(*s));
 	struct epoll_event ev = {.events = EPOLLIN};
@@ -507,6 +514,7 @@ int supervise_start(int verdicts_fd, struct vg_supervisor **out, int *report_fd,
 		return -1;
 	}
 	s->verdicts_fd = verdicts_fd;
+	s->verdicts_live = verdicts_live;
 	s->epoll_fd = s->wake_fd = s->report_tx = s->report_rx = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &s->sizes)) {

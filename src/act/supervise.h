@@ -73,10 +73,11 @@ struct vg_supervisor;
 int supervise_read_report(int report_fd, struct vg_supervise_report *r, int *served_fd);
 
 /* Starts the thread. verdicts_fd: the sensor's verdicts map (tgid ->
- * struct vg_verdict), read on every notification. *report_fd: the read end
+ * struct vg_verdict), read on every notification unless *verdicts_live
+ * (the kernel's count of entries in it, in shared memory) is 0. *report_fd: the read end
  * of the report socket (SOCK_SEQPACKET), for the caller's event loop. */
-int supervise_start(int verdicts_fd, struct vg_supervisor **out, int *report_fd, char *err,
-		    size_t errlen);
+int supervise_start(int verdicts_fd, const uint64_t *verdicts_live, struct vg_supervisor **out,
+		    int *report_fd, char *err, size_t errlen);
 /* Replaces the decoy table and mode (copied). VG_MODE_OFF serves nothing. */
 int supervise_set_decoys(struct vg_supervisor *s, const struct vg_supervise_decoy *decoys,
 			 size_t count, enum vg_mode mode);

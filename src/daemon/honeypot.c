@@ -198,8 +198,8 @@ int honeypot_start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	if (sensor_set_supervised_root(d->sensor, honeypot_run_root(), err, errlen) ||
-	    supervise_start(sensor_verdicts_fd(d->sensor), &d->supervisor, &d->supervise_report_fd,
-			    err, errlen) ||
+	    supervise_start(sensor_verdicts_fd(d->sensor), sensor_verdicts_live(d->sensor),
+			    &d->supervisor, &d->supervise_report_fd, err, errlen) ||
 	    daemon_add_fd(d, d->supervise_report_fd, TAG_SUPERVISE))
 		return -1;
 	return honeypot_apply(d, &d->policy, err, errlen);

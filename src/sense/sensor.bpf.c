@@ -28,6 +28,12 @@ const volatile __u32 daemon_tgid = 0; /* never watch the watcher */
 
 /* Written by the daemon at start and on policy reload. */
 struct vg_precog_config precog = {.mode = VG_PRECOG_OFF};
+
+/* How many processes have a verdict: counted up before an entry is added to
+ * the verdicts map, down when one is deleted (an LRU eviction leaves it
+ * high). 0 means nobody is flagged: the honeypot's supervisor reads it from
+ * memory and skips its map lookups. */
+__u64 verdicts_live = 0;
 struct vg_model model;
 
 struct {
@@ -264,6 +270,16 @@ static __always_inline __u32 resolve_path(struct exec_scratch *s, const struct p
 	return w.off & (PATH_SCRATCH - 1);
 }
 
+/* Sets tgid's verdict, counting a new entry in verdicts_live. */
+static __always_inline void put_verdict(__u32 tgid, const struct vg_verdict *verdict)
+{
+	if (bpf_map_update_elem(&verdicts, &tgid, verdict, BPF_EXIST) == 0)
+		return;
+	__sync_fetch_and_add(&verdicts_live, 1);
+	if (bpf_map_update_elem(&verdicts, &tgid, verdict, BPF_NOEXIST))
+		__sync_fetch_and_sub(&verdicts_live, 1);
+}
+
 static __always_inline void inherit_verdict(struct task_struct *parent, struct task_struct *child)
 {
 	__u32 parent_tgid = BPF_CORE_READ(parent, tgid), child_tgid;
@@ -276,7 +292,7 @@ static __always_inline void inherit_verdict(struct task_struct *parent, struct t
 	copy = *verdict;
 	copy.start_ns = BPF_CORE_READ(child, start_boottime);
 	child_tgid = BPF_CORE_READ(child, tgid);
-	bpf_map_update_elem(&verdicts, &child_tgid, &copy, BPF_ANY);
+	put_verdict(child_tgid, &copy);
 }
 
 /* The task's score reached a threshold: mark its process in the verdicts
@@ -310,7 +326,7 @@ static __noinline void cross_threshold(struct vg_task_state *state, __u32 level,
 		    .reason = state->model.reason,
 		};
 
-		bpf_map_update_elem(&verdicts, &tgid, &fresh, BPF_ANY);
+		put_verdict(tgid, &fresh);
 		verdict = bpf_map_lookup_elem(&verdicts, &tgid);
 	}
 	/* The exec gate costs a round trip to the daemon on every exec, so it
@@ -566,7 +582,8 @@ int BPF_PROG(vg_exit, struct task_struct *task)
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	tgid = BPF_CORE_READ(task, tgid);
-	bpf_map_delete_elem(&verdicts, &tgid);
+	if (bpf_map_delete_elem(&verdicts, &tgid) == 0)
+		__sync_fetch_and_sub(&verdicts_live, 1);
 	bpf_map_delete_elem(&exec_argvs, &tgid);
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
@@ -806,7 +823,7 @@ static __always_inline struct vg_verdict *flag_current(__u32 tgid, __u32 tid)
 		verdict->flags |= VG_FLAGGED; /* as cross_threshold() does */
 		return verdict;
 	}
-	bpf_map_update_elem(&verdicts, &tgid, &fresh, BPF_NOEXIST);
+	put_verdict(tgid, &fresh);
 	return bpf_map_lookup_elem(&verdicts, &tgid);
 }
 

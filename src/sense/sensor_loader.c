@@ -421,7 +421,15 @@ static int mark_verdict(struct vg_sensor *s, uint32_t tgid, uint64_t start_ns, u
 		verdict.since_ns = boot_ns();
 	}
 	verdict.flags |= flags;
-	return bpf_map_update_elem(map, &tgid, &verdict, BPF_ANY) ? -1 : 0;
+	if (bpf_map_update_elem(map, &tgid, &verdict, BPF_EXIST) == 0)
+		return 0;
+	/* A new entry: counted before it exists, as the kernel does. */
+	__atomic_add_fetch(&s->skel->bss->verdicts_live, 1, __ATOMIC_SEQ_CST);
+	if (bpf_map_update_elem(map, &tgid, &verdict, BPF_NOEXIST)) {
+		__atomic_sub_fetch(&s->skel->bss->verdicts_live, 1, __ATOMIC_SEQ_CST);
+		return -1;
+	}
+	return 0;
 }
 
 int sensor_mark_quarantined(struct vg_sensor *s, uint32_t tgid, uint64_t start_ns)
@@ -465,6 +473,11 @@ int sensor_set_decoy_ports(struct vg_sensor *s, const uint16_t *ports, size_t co
 		if (bpf_map_update_elem(map, &ports[i], &one, BPF_ANY))
 			return -1;
 	return 0;
+}
+
+const uint64_t *sensor_verdicts_live(const struct vg_sensor *s)
+{
+	return (const uint64_t *)&s->skel->bss->verdicts_live;
 }
 
 int sensor_verdicts_fd(const struct vg_sensor *s)

@@ -97,6 +97,9 @@ int sensor_set_supervised_root(struct vg_sensor *s, const char *cgroup_path, cha
 /* The decoy services' ports: a connect to one on loopback flags the
  * process in the connect program. Replaces the set; count 0 clears it. */
 int sensor_set_decoy_ports(struct vg_sensor *s, const uint16_t *ports, size_t count);
+/* The number of processes with a verdict (an upper bound; 0: nobody is
+ * flagged), in the kernel's memory: read it with __atomic_load_n. */
+const uint64_t *sensor_verdicts_live(const struct vg_sensor *s);
 /* The verdicts map (tgid -> struct vg_verdict), for threads that read it
  * directly, such as the honeypot's supervisor. */
 int sensor_verdicts_fd(const struct vg_sensor *s);
