@@ -92,6 +92,18 @@ $*
 YAML
 }
 
+# The honeypot section of a test policy: MODE, only /etc/shadow decoyed
+# (the tests bind-mount a file of their own over it), no decoy services.
+honeypot_policy() {
+	cat <<YAML
+honeypot:
+  mode: $1
+  decoy_dir: $WORK/decoys
+  decoys: {shadow: [/etc/shadow], ssh_key: [], aws_credentials: [], git_credentials: []}
+  services: {ssh: [], redis: []}
+YAML
+}
+
 export VIGILANTE_SOCKET=
 
 start_daemon() {

@@ -15,11 +15,7 @@ MARKER=REAL-SECRET-NEVER-LEAK
 echo "root:$MARKER:19000:0:99999:7:::" > "$WORK/files/shadow"
 mkfifo "$WORK/files/go"
 
-write_policy "$WORK/policy.yaml" "honeypot:
-  mode: enforce
-  decoy_dir: $WORK/decoys
-  decoys: {shadow: [/etc/shadow], ssh_key: [], aws_credentials: [], git_credentials: []}
-  services: {ssh: [], redis: []}"
+write_policy "$WORK/policy.yaml" "$(honeypot_policy enforce)"
 start_daemon "$WORK/policy.yaml"
 
 in_cgroup unshare -m --propagation private sh -c "

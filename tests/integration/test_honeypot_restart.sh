@@ -24,11 +24,7 @@ done
 SH
 chmod +x "$WORK/files/workload.sh"
 
-write_policy "$WORK/policy.yaml" "honeypot:
-  mode: enforce
-  decoy_dir: $WORK/decoys
-  decoys: {shadow: [/etc/shadow], ssh_key: [], aws_credentials: [], git_credentials: []}
-  services: {ssh: [], redis: []}"
+write_policy "$WORK/policy.yaml" "$(honeypot_policy enforce)"
 start_daemon "$WORK/policy.yaml"
 
 in_cgroup unshare -m --propagation private sh -c "

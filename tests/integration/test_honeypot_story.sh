@@ -19,15 +19,7 @@ mkdir -p "$OUT"
 echo "root:REAL-SECRET-NEVER-LEAK:19000:0:99999:7:::" > "$WORK/files/shadow"
 chmod 600 "$WORK/files/shadow"
 
-write_policy "$WORK/policy.yaml" "honeypot:
-  mode: enforce
-  decoy_dir: $WORK/decoys
-  decoys:
-    shadow: [/etc/shadow]
-    ssh_key: []
-    aws_credentials: []
-    git_credentials: []
-  services: {ssh: [], redis: []}"
+write_policy "$WORK/policy.yaml" "$(honeypot_policy enforce)"
 start_daemon "$WORK/policy.yaml"
 
 # The flagged part: run by a process whose score crossed the flag threshold

@@ -12,11 +12,7 @@ cp "$(command -v uname)" "$WORK/mnt/other-uname"
 echo "# not the same content" >> "$WORK/mnt/other-uname"
 
 write_policy "$WORK/policy.yaml" "vaccination: {mode: enforce, ttl: 1h}
-honeypot:
-  mode: monitor
-  decoy_dir: $WORK/decoys
-  decoys: {shadow: [], ssh_key: [], aws_credentials: [], git_credentials: []}
-  services: {ssh: [], redis: []}"
+$(honeypot_policy monitor)"
 start_daemon "$WORK/policy.yaml"
 
 "$VIGILANTE" vaccine add --syscall uname --program "$WORK/mnt/vaccinated-uname" > "$WORK/add.out" ||
