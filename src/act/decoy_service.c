@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "act/decoy_resp.h"
+#include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 
@@ -86,14 +87,6 @@ const char *decoy_service_end_name(enum vg_decoy_service_end end)
 	};
 
 	return (unsigned)end < sizeof(names) / sizeof(names[0]) ? names[end] : "unknown";
-}
-
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
 static void count(uint64_t *counter)
@@ -260,7 +253,7 @@ static void describe(const struct session *sess, enum vg_decoy_service_event eve
 	r->tgid = sess->tgid;
 	r->uid = sess->uid;
 	r->flag_error = sess->flag_error;
-	r->ts_ns = event == VG_DECOY_SERVICE_CONNECT ? sess->started_ns : boot_ns();
+	r->ts_ns = event == VG_DECOY_SERVICE_CONNECT ? sess->started_ns : clock_boot_ns();
 }
 
 static void set_accepting(struct vg_decoy_services *s, bool on)
@@ -330,7 +323,7 @@ static void open_session(struct vg_decoy_services *s, const struct listener *l, 
 	sess->kind = l->kind;
 	sess->port = l->port;
 	sess->peer_port = ntohs(client->sin_port);
-	sess->started_ns = sess->last_ns = boot_ns();
+	sess->started_ns = sess->last_ns = clock_boot_ns();
 	s->active++;
 	count(&s->stats.sessions);
 	/* Flagged before it reads a byte from us. */
@@ -423,7 +416,7 @@ static void on_readable(struct vg_decoy_services *s, struct session *sess)
 			end_session(s, sess, VG_DECOY_SERVICE_END_CLOSED);
 			return;
 		}
-		sess->last_ns = boot_ns();
+		sess->last_ns = clock_boot_ns();
 		sess->bytes_received += (uint64_t)n;
 		keep = sizeof(sess->captured) - sess->captured_len;
 		keep = keep < (size_t)n ? keep : (size_t)n;
@@ -452,7 +445,7 @@ static uint64_t deadline_of(const struct session *sess)
  * deadline, -1 if no session runs. */
 static int expire_sessions(struct vg_decoy_services *s)
 {
-	uint64_t now = boot_ns(), next = UINT64_MAX;
+	uint64_t now = clock_boot_ns(), next = UINT64_MAX;
 
 	for (size_t i = 0; i < DECOY_SERVICE_MAX_SESSIONS; i++) {
 		struct session *sess = &s->sessions[i];

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/file_hash.h"
 #include "common/log.h"
@@ -123,14 +124,6 @@ static int add_marks(struct vg_gate *g, const struct vg_gate_options *opts, char
 		g->protected_keys[g->protected_count++] = identity(&st);
 	}
 	return 0;
-}
-
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
 static bool file_needed(const struct vg_gate_vaccine *vaccines, size_t count,
@@ -315,7 +308,7 @@ static uint32_t exec_vaccine_for(struct vg_gate *g, int fd)
 	struct vg_vaccine_entry entry;
 	struct hashed_file h;
 	struct stat st;
-	uint64_t now = boot_ns();
+	uint64_t now = clock_boot_ns();
 	size_t content;
 
 	if (fstat(fd, &st))
@@ -520,7 +513,7 @@ static size_t script_argv(struct vg_gate *g, uint32_t tgid, const struct vg_exec
 static uint32_t argv_match(struct vg_gate *g, const char *path, const char *argv, size_t len,
 			   bool fail_closed, const char *cwd, bool *is_program)
 {
-	uint64_t now = boot_ns();
+	uint64_t now = clock_boot_ns();
 	uint32_t id = 0;
 
 	pthread_mutex_lock(&g->lock);
@@ -591,7 +584,7 @@ static uint32_t file_vaccine_for(struct vg_gate *g, uint32_t tgid, int fd)
 	struct hashed_file h;
 	struct vg_exe_key key;
 	bool named = false;
-	uint64_t now = boot_ns();
+	uint64_t now = clock_boot_ns();
 	uint32_t id = 0;
 	ssize_t n;
 

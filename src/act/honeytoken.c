@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "act/procfs.h"
+#include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 
@@ -111,14 +112,6 @@ const char *honeytoken_access_name(enum vg_honeytoken_access access)
 	return (unsigned)access < sizeof(names) / sizeof(names[0]) ? names[access] : "unknown";
 }
 
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
 static void close_fd(int *fd)
 {
 	vg_closep(fd);
@@ -128,25 +121,6 @@ static void close_fd(int *fd)
 static void count(uint64_t *counter)
 {
 	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
-}
-
-/* The process a thread belongs to; -1 with errno. */
-static pid_t tgid_of(pid_t tid)
-{
-	_cleanup_free_ char *status = NULL;
-	char path[64];
-	const char *field;
-	size_t len;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	if (procfs_read(AT_FDCWD, path, &status, &len))
-		return -1;
-	field = procfs_status_field(status, "Tgid", &len);
-	if (!field) {
-		errno = EINVAL;
-		return -1;
-	}
-	return (pid_t)strtol(field, NULL, 10);
 }
 
 /* The open call tid is blocked in, waiting for our answer. */
@@ -202,7 +176,7 @@ static void answer(struct vg_honeytokens *h, const struct fanotify_event_metadat
 {
 	struct fanotify_response response = {.fd = ev->fd, .response = FAN_ALLOW};
 	struct vg_honeytoken_report r = {.tid = (uint32_t)ev->pid, .syscall = -1};
-	pid_t tgid = tgid_of(ev->pid);
+	pid_t tgid = procfs_tgid_of(ev->pid);
 	int tgid_error = errno;
 	bool touched;
 
@@ -210,7 +184,7 @@ static void answer(struct vg_honeytokens *h, const struct fanotify_event_metadat
 	/* The daemon's own opens (planting, watching) are not touches. */
 	touched = tgid != h->daemon_tgid && find_token(h, ev->fd, &r);
 	if (touched) {
-		r.ts_ns = boot_ns();
+		r.ts_ns = clock_boot_ns();
 		if (tgid < 0) {
 			r.tgid = r.tid;
 			r.flag_error = tgid_error;

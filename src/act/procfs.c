@@ -212,3 +212,21 @@ void procfs_free_mappings(struct procfs_mapping *maps, size_t count)
 		free(maps[i].path);
 	free(maps);
 }
+
+pid_t procfs_tgid_of(pid_t tid)
+{
+	_cleanup_free_ char *status = NULL;
+	char path[64];
+	const char *field;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (procfs_read(AT_FDCWD, path, &status, &len))
+		return -1;
+	field = procfs_status_field(status, "Tgid", &len);
+	if (!field) {
+		errno = EINVAL;
+		return -1;
+	}
+	return (pid_t)strtol(field, NULL, 10);
+}

@@ -37,6 +37,9 @@ int procfs_read_stat(int dirfd, const char *name, struct procfs_stat *st);
 /* The value of "key:" in /proc/PID/status text, without leading blanks;
  * *len is its length up to the end of the line. NULL if absent. */
 const char *procfs_status_field(const char *status, const char *key, size_t *len);
+/* The process (thread group) thread tid belongs to, from its status; -1
+ * with errno (ENOENT/ESRCH: it is gone). */
+pid_t procfs_tgid_of(pid_t tid);
 
 /* One line of /proc/PID/smaps, with the flags the snapshot must respect. */
 struct procfs_mapping {

@@ -29,6 +29,8 @@
 #include <bpf/bpf.h>
 
 #include "act/path_resolve.h"
+#include "act/procfs.h"
+#include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/fd_passing.h"
 #include "sense/sensor.h"
@@ -71,33 +73,17 @@ static void count(uint64_t *counter)
 	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
 }
 
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
 /* The process (thread group) a thread belongs to; 0 if it is gone. */
 static pid_t tgid_of(pid_t tid)
 {
-	char path[64], line[256];
-	_cleanup_fclose_ FILE *f = NULL;
+	pid_t tgid;
 
 	/* Signal 0 to thread tid of thread group tid: sent nothing, and it
 	 * succeeds only if tid leads its thread group. */
 	if (syscall(SYS_tgkill, tid, tid, 0) == 0)
 		return tid;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		int tgid;
-
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			return tgid;
-	}
-	return 0;
+	tgid = procfs_tgid_of(tid);
+	return tgid > 0 ? tgid : 0;
 }
 
 /* Whether the kernel has flagged the thread's process (its verdict, set in
@@ -335,43 +321,26 @@ int supervise_read_report(int report_fd, struct vg_supervise_report *r, int *ser
 	return 1;
 }
 
-/* The thread's name and its process's parent, from /proc/TID/stat:
- * "TID (COMM) STATE PPID ...", where COMM may itself hold ')' or spaces. */
-static void read_comm_ppid(uint32_t tid, char comm[16], uint32_t *ppid)
-{
-	char path[64], buf[512], *open_paren, *close_paren;
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-	size_t len;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	open_paren = strchr(buf, '(');
-	close_paren = strrchr(buf, ')');
-	if (!open_paren || !close_paren || close_paren < open_paren)
-		return;
-	len = (size_t)(close_paren - open_paren - 1);
-	memcpy(comm, open_paren + 1, len < 15 ? len : 15);
-	sscanf(close_paren + 1, " %*c %u", ppid);
-}
-
 static void fill_report(struct vg_supervise_report *r, const struct seccomp_notif *req, pid_t tgid,
 			uint64_t start_ns, const struct call *c, const char *path,
 			const struct vg_supervise_decoy *decoy)
 {
+	struct procfs_stat st;
+	char stat_path[64];
+
 	memset(r, 0, sizeof(*r));
 	r->start_ns = start_ns;
-	read_comm_ppid(req->pid, r->comm, &r->ppid);
+	snprintf(stat_path, sizeof(stat_path), "/proc/%u/stat", req->pid);
+	if (procfs_read_stat(AT_FDCWD, stat_path, &st) == 0) {
+		memcpy(r->comm, st.comm, sizeof(r->comm));
+		r->ppid = (uint32_t)st.ppid;
+	}
 	r->event = c->is_open ? VG_SUPERVISE_DECOY_OPEN : VG_SUPERVISE_DECOY_STAT;
 	r->tgid = (uint32_t)tgid;
 	r->tid = req->pid;
 	r->kind = decoy->kind;
 	r->syscall = (uint32_t)req->data.nr;
-	r->ts_ns = boot_ns();
+	r->ts_ns = clock_boot_ns();
 	r->target_fd = -1;
 	snprintf(r->asked, sizeof(r->asked), "%s", path);
 	snprintf(r->stands_for, sizeof(r->stands_for), "%s", decoy->stands_for);

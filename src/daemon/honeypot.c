@@ -23,6 +23,7 @@
 #include "act/decoy.h"
 #include "act/freeze.h"
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "record/event_json.h"
 #include "record/json_text.h"
@@ -44,14 +45,10 @@ struct json_object *honeypot_record(struct daemon *d, const char *event, pid_t t
 {
 	struct json_object *obj = json_object_new_object();
 	const struct vg_proc *alive = start_ns ? NULL : proctable_find_alive(d->procs, tgid);
-	struct timespec now;
-
-	if (!ts_ns && !clock_gettime(CLOCK_BOOTTIME, &now))
-		ts_ns = (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
 
 	json_object_object_add(obj, "type", json_object_new_string("honeypot"));
 	json_object_object_add(obj, "event", json_object_new_string(event));
-	event_json_add_time(obj, ts_ns, d->boot_to_real_ns);
+	event_json_add_time(obj, ts_ns ? ts_ns : clock_boot_ns(), d->boot_to_real_ns);
 	event_json_add_process(obj, d->procs, (uint32_t)tgid, alive ? alive->start_ns : start_ns);
 	return obj;
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "act/freeze.h"
+#include "act/procfs.h"
 #include "common/cleanup.h"
 #include "record/json_text.h"
 
@@ -50,16 +51,11 @@ static bool valid_name(const char *name)
 
 static pid_t parent_of(pid_t pid)
 {
-	char path[64], line[256];
-	_cleanup_fclose_ FILE *f = NULL;
-	int ppid;
+	struct procfs_stat st;
+	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "PPid: %d", &ppid) == 1)
-			return ppid;
-	return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	return procfs_read_stat(AT_FDCWD, path, &st) == 0 ? st.ppid : 0;
 }
 
 /* The workload's listener, taken from it; -1 with err. */

@@ -24,6 +24,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "record/event_json.h"
@@ -64,20 +65,12 @@ static void usage(FILE *out)
 		     "Must run as root (loading BPF programs needs CAP_BPF and CAP_PERFMON).\n");
 }
 
-static uint64_t now_boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
 static struct json_object *record_object(struct daemon *d, const char *type)
 {
 	struct json_object *obj = json_object_new_object();
 
 	json_object_object_add(obj, "type", json_object_new_string(type));
-	event_json_add_time(obj, now_boot_ns(), d->boot_to_real_ns);
+	event_json_add_time(obj, clock_boot_ns(), d->boot_to_real_ns);
 	return obj;
 }
 
@@ -361,8 +354,8 @@ static void on_tick(struct daemon *d)
 	d->events_per_s = d->events_total - d->events_last_tick;
 	d->events_last_tick = d->events_total;
 	pipeline_check_lost(d);
-	proctable_expire(d->procs, now_boot_ns(), EXPIRE_EXITED_NS);
-	vaccine_expire(d, now_boot_ns() + (uint64_t)d->boot_to_real_ns);
+	proctable_expire(d->procs, clock_boot_ns(), EXPIRE_EXITED_NS);
+	vaccine_expire(d, clock_boot_ns() + (uint64_t)d->boot_to_real_ns);
 	precog_tick(d);
 	honeypot_tick(d);
 }
@@ -552,7 +545,7 @@ int main(int argc, char **argv)
 	}
 	vg_log_init("vigilanted", level);
 	d.boot_to_real_ns = clock_boot_to_real_offset();
-	d.started_ns = now_boot_ns();
+	d.started_ns = clock_boot_ns();
 	if (start(&d, err, sizeof(err))) {
 		vg_err("%s", err);
 		shutdown_daemon(&d, "start failed");

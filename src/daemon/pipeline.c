@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "decide/exec_rules.h"
 #include "record/event_json.h"
@@ -140,15 +141,12 @@ void pipeline_check_lost(struct daemon *d)
 {
 	uint64_t lost = sensor_lost(d->sensor);
 	struct json_object *obj;
-	struct timespec now;
 
 	if (lost == d->lost_reported)
 		return;
-	clock_gettime(CLOCK_BOOTTIME, &now);
 	obj = json_object_new_object();
 	json_object_object_add(obj, "type", json_object_new_string("lost"));
-	event_json_add_time(obj, (uint64_t)now.tv_sec * 1000000000 + now.tv_nsec,
-			    d->boot_to_real_ns);
+	event_json_add_time(obj, clock_boot_ns(), d->boot_to_real_ns);
 	json_object_object_add(obj, "lost", json_object_new_uint64(lost - d->lost_reported));
 	json_object_object_add(obj, "lost_total", json_object_new_uint64(lost));
 	vg_warn("the kernel dropped %llu events: ring buffer full",

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/file_hash.h"
 #include "common/log.h"
@@ -277,12 +278,9 @@ static void publish_decision(struct daemon *d, const struct vg_gate_decision *g)
 {
 	struct json_object *obj = json_object_new_object();
 	struct vg_verdict verdict;
-	struct timespec now;
 
-	clock_gettime(CLOCK_BOOTTIME, &now);
 	json_object_object_add(obj, "type", json_object_new_string("decision"));
-	event_json_add_time(obj, (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec,
-			    d->boot_to_real_ns);
+	event_json_add_time(obj, clock_boot_ns(), d->boot_to_real_ns);
 	json_object_object_add(obj, "what",
 			       json_object_new_string(g->kind == VG_GATE_EXEC ? "exec" : "open"));
 	json_object_object_add(obj, "refused", json_object_new_boolean(g->refused));

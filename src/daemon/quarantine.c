@@ -19,6 +19,7 @@
 #include "act/freeze.h"
 #include "act/snapshot.h"
 #include "act/yara_scan.h"
+#include "common/clock.h"
 #include "common/file_hash.h"
 #include "common/log.h"
 #include "record/event_json.h"
@@ -27,14 +28,6 @@
 #define FREEZE_TIMEOUT_MS 2000
 #define YARA_TIMEOUT_S	  10
 #define YARA_MAX_MATCHES  32
-
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
 
 static const char *state_name(enum quarantine_state state)
 {
@@ -66,7 +59,7 @@ static void record(struct daemon *d, const struct quarantine *q, const char *ste
 
 	json_object_object_add(obj, "type", json_object_new_string("quarantine"));
 	json_object_object_add(obj, "step", json_object_new_string(step));
-	event_json_add_time(obj, boot_ns(), d->boot_to_real_ns);
+	event_json_add_time(obj, clock_boot_ns(), d->boot_to_real_ns);
 	if (extra) {
 		json_object_object_foreach(extra, key, value)
 		{
@@ -332,7 +325,8 @@ int quarantine_begin(struct daemon *d, pid_t pid, uint32_t score, const char *ca
 	json_object_object_add(extra, "pids", list);
 	json_object_object_add(
 	    extra, "detect_to_frozen_us",
-	    json_object_new_double(detected_ns ? (double)(boot_ns() - detected_ns) / 1000 : 0));
+	    json_object_new_double(detected_ns ? (double)(clock_boot_ns() - detected_ns) / 1000
+					       : 0));
 	record(d, q, "frozen", extra);
 	if (make_dirs(q->snapshot_dir))
 		vg_err("quarantine %s: creating %s: %s", q->id, q->snapshot_dir, strerror(errno));

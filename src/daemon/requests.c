@@ -21,6 +21,7 @@
 
 #include "record/event_json.h"
 #include "record/json_text.h"
+#include "common/clock.h"
 
 static void reply_error(struct daemon *d, struct control_client *c, const char *message)
 {
@@ -29,14 +30,6 @@ static void reply_error(struct daemon *d, struct control_client *c, const char *
 	json_object_object_add(reply, "ok", json_object_new_boolean(0));
 	json_object_object_add(reply, "error", json_object_new_string(message));
 	control_send_json(d, c, reply);
-}
-
-static uint64_t now_boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
 static struct json_object *modes_json(const struct vg_policy *p)
@@ -108,7 +101,7 @@ static void send_status(struct daemon *d, struct control_client *c)
 {
 	struct json_object *r = json_object_new_object();
 	struct json_object *wal = json_object_new_object();
-	uint64_t now = now_boot_ns();
+	uint64_t now = clock_boot_ns();
 
 	json_object_object_add(r, "ok", json_object_new_boolean(1));
 	json_object_object_add(r, "version", json_object_new_string(VG_VERSION));
@@ -255,7 +248,7 @@ static void handle_note(struct daemon *d, struct control_client *c, struct json_
 	}
 	note = json_object_new_object();
 	json_object_object_add(note, "type", json_object_new_string("note"));
-	event_json_add_time(note, now_boot_ns(), d->boot_to_real_ns);
+	event_json_add_time(note, clock_boot_ns(), d->boot_to_real_ns);
 	json_object_object_add(note, "text", json_object_get(text));
 	json_object_object_add(note, "by_uid", json_object_new_int64(c->uid));
 	json_object_object_add(note, "by_pid", json_object_new_int64(c->pid));

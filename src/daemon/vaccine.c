@@ -20,18 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/file_hash.h"
 #include "common/log.h"
 #include "record/event_json.h"
-
-static uint64_t now_boot(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t to_boot(const struct daemon *d, uint64_t real_ns)
 {
@@ -403,7 +396,7 @@ void vaccine_replay(struct daemon *d)
 {
 	struct wal_verify_result res;
 	char err[512];
-	uint64_t now_real = now_boot() + (uint64_t)d->boot_to_real_ns;
+	uint64_t now_real = clock_boot_ns() + (uint64_t)d->boot_to_real_ns;
 
 	if (wal_read(d->policy.wal.dir, replay_one, d, &res, err, sizeof(err)))
 		vg_warn("vaccines: reading the forensic log: %s", err);
@@ -422,7 +415,7 @@ void vaccine_expire(struct daemon *d, uint64_t now_real_ns)
 		else
 			i++;
 	if (d->sensor)
-		sensor_vaccines_remove(d->sensor, 0, now_boot());
+		sensor_vaccines_remove(d->sensor, 0, clock_boot_ns());
 	if (before != d->vaccine_count)
 		vaccine_push(d);
 }

@@ -785,7 +785,9 @@ static __always_inline __u32 connect_vaccine(struct bpf_sock_addr *ctx, __u16 fa
  * names when vaccination enforces. Connects by flagged processes and those
  * a vaccine names are reported either way. */
 /* The honeypot's decoy services' ports (they listen on 127.0.0.1): a
- * connect to one flags the process in the connect itself. */
+ * connect to one flags the process in the connect itself. decoy_port_count
+ * lets every other connect skip the lookup while there are none. */
+__u32 decoy_port_count = 0;
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 64);
@@ -799,7 +801,7 @@ static __always_inline bool to_decoy(struct bpf_sock_addr *ctx, __u16 family)
 {
 	__u16 port = bpf_ntohs(ctx->user_port);
 
-	if (!bpf_map_lookup_elem(&decoy_ports, &port))
+	if (!decoy_port_count || !bpf_map_lookup_elem(&decoy_ports, &port))
 		return false;
 	if (family == 2)
 		return (bpf_ntohl(ctx->user_ip4) >> 24) == 127;

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "sensor.skel.h"
@@ -77,14 +78,6 @@ static int put_scope_cgroup(struct vg_sensor *s, __u32 slot, const char *what, c
 		return -1;
 	}
 	return 0;
-}
-
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
 int sensor_open(const struct vg_sensor_options *opts, vg_sensor_event_fn fn, void *ctx,
@@ -418,7 +411,7 @@ static int mark_verdict(struct vg_sensor *s, uint32_t tgid, uint64_t start_ns, u
 		memset(&verdict, 0, sizeof(verdict));
 		verdict.start_ns = start_ns;
 		verdict.tid = tgid;
-		verdict.since_ns = boot_ns();
+		verdict.since_ns = clock_boot_ns();
 	}
 	verdict.flags |= flags;
 	if (bpf_map_update_elem(map, &tgid, &verdict, BPF_EXIST) == 0)
@@ -472,6 +465,7 @@ int sensor_set_decoy_ports(struct vg_sensor *s, const uint16_t *ports, size_t co
 	for (size_t i = 0; i < count; i++)
 		if (bpf_map_update_elem(map, &ports[i], &one, BPF_ANY))
 			return -1;
+	__atomic_store_n(&s->skel->bss->decoy_port_count, (uint32_t)count, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
