@@ -229,9 +229,11 @@ static bool pattern_of(const struct vg_resp_arg *a, char *out, size_t outlen)
 	return true;
 }
 
-static void config_get(struct reply *r, const struct vg_resp_arg *pattern_arg)
+/* The rows of a table (columns 1: names; 2: name, value) whose name matches
+ * the glob, as one RESP array of their cells: KEYS and CONFIG GET. */
+static void put_matching(struct reply *r, const struct vg_resp_arg *pattern_arg,
+			 const char *const *table, size_t rows, size_t columns, int fnm_flags)
 {
-	const size_t n = sizeof(config) / sizeof(config[0]);
 	char pattern[256];
 	size_t matches = 0;
 
@@ -239,32 +241,24 @@ static void config_get(struct reply *r, const struct vg_resp_arg *pattern_arg)
 		put_str(r, "*0\r\n");
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		matches += !fnmatch(pattern, config[i][0], FNM_CASEFOLD);
-	put_array_head(r, 2 * matches);
-	for (size_t i = 0; i < n; i++)
-		if (!fnmatch(pattern, config[i][0], FNM_CASEFOLD)) {
-			put_bulk(r, config[i][0], strlen(config[i][0]));
-			put_bulk(r, config[i][1], strlen(config[i][1]));
-		}
+	for (size_t i = 0; i < rows; i++)
+		matches += !fnmatch(pattern, table[i * columns], fnm_flags);
+	put_array_head(r, columns * matches);
+	for (size_t i = 0; i < rows; i++)
+		if (!fnmatch(pattern, table[i * columns], fnm_flags))
+			for (size_t c = 0; c < columns; c++)
+				put_bulk(r, table[i * columns + c], strlen(table[i * columns + c]));
+}
+
+static void config_get(struct reply *r, const struct vg_resp_arg *pattern_arg)
+{
+	put_matching(r, pattern_arg, &config[0][0], sizeof(config) / sizeof(config[0]), 2,
+		     FNM_CASEFOLD);
 }
 
 static void keys_matching(struct reply *r, const struct vg_resp_arg *pattern_arg)
 {
-	const size_t n = sizeof(keys) / sizeof(keys[0]);
-	char pattern[256];
-	size_t matches = 0;
-
-	if (!pattern_of(pattern_arg, pattern, sizeof(pattern))) {
-		put_str(r, "*0\r\n");
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		matches += !fnmatch(pattern, keys[i], 0);
-	put_array_head(r, matches);
-	for (size_t i = 0; i < n; i++)
-		if (!fnmatch(pattern, keys[i], 0))
-			put_bulk(r, keys[i], strlen(keys[i]));
+	put_matching(r, pattern_arg, keys, sizeof(keys) / sizeof(keys[0]), 1, 0);
 }
 
 static void wrong_arity(struct reply *r, const struct vg_resp_arg *name)
