@@ -30,11 +30,12 @@ static void usage_model(FILE *out)
 	    "       vigilante model score [--model FILE] [--abi i386|x86_64] TRACE...\n"
 	    "       vigilante model SUBCOMMAND --help\n\n"
 	    "The precognition model scores each process's system-call sequence in the kernel.\n"
-	    "It is trained offline on normal traces only, so that it flags behaviour it has\n"
-	    "not seen rather than the attacks it was shown. Traces are in the ADFA-LD format:\n"
+	    "It is trained offline on normal traces and, for the built-in model, attack\n"
+	    "traces: each syscall n-gram costs the evidence it carries for one side or the\n"
+	    "other, and the score is the recent average cost. Traces are in the ADFA-LD format:\n"
 	    "one file per process, its syscall numbers as whitespace-separated decimals.\n\n"
 	    "Subcommands:\n"
-	    "  train  fit a model to normal traces and write it to a model file\n"
+	    "  train  fit a model to normal (and attack) traces and write it to a model file\n"
 	    "  eval   measure a model on normal and attack traces (ROC AUC, detection rate\n"
 	    "         at fixed false-alarm rates, per-family detection, earliness)\n"
 	    "  info   describe a model file, or the built-in default model\n"
@@ -49,9 +50,12 @@ static void usage_train(FILE *out)
 	    out,
 	    "Usage: vigilante model train --normal DIR... [--calibrate DIR...] [--attack DIR...]\n"
 	    "                             [--seed N] [--abi i386|x86_64] -o FILE\n\n"
-	    "Fits the precognition model to the normal traces and writes it to FILE.\n"
-	    "Training is deterministic: the same traces, seed and build give a\n"
-	    "bit-identical file.\n\n"
+	    "Fits the precognition model and writes it to FILE. With --attack, each\n"
+	    "n-gram costs the evidence it carries: 8 + log2 of how much likelier it is in\n"
+	    "the attack traces than in the normal ones (0..15 bits). With normal traces\n"
+	    "alone, it costs its surprise under them (-log2 p; never seen: 15), which\n"
+	    "flags novelty but also every unfamiliar normal program. Training is\n"
+	    "deterministic: the same traces, seed and build give a bit-identical file.\n\n"
 	    "Options:\n"
 	    "  -n, --normal DIR     normal traces to learn from (repeatable). DIR holds trace\n"
 	    "                       files, or subdirectories of trace files.\n"
@@ -59,9 +63,9 @@ static void usage_train(FILE *out)
 	    "                       (repeatable): flag at the score of 1%% false alarms, block\n"
 	    "                       at 0.1%%. Default: the --normal traces themselves, which\n"
 	    "                       gives optimistic (too low) thresholds.\n"
-	    "  -a, --attack DIR     attack traces, used only to report how the new model does\n"
-	    "                       against the calibration traces; never used for fitting\n"
-	    "                       nor for the thresholds (repeatable)\n"
+	    "  -a, --attack DIR     attack traces to learn from (repeatable); never used for\n"
+	    "                       the thresholds. Evaluate on attack traces that were not\n"
+	    "                       among them (scripts/model-cv.sh holds families out).\n"
 	    "  -s, --seed N         salt of the n-gram hash (default 1); a different seed\n"
 	    "                       changes which n-grams share a table cell\n"
 	    "  -A, --abi ABI        syscall numbering of the traces: i386 (default, ADFA-LD)\n"
@@ -177,13 +181,15 @@ static int parse_seed(const char *text, __u32 *seed)
 	return 0;
 }
 
-static size_t unseen_cells(const struct vg_model *model)
+static void print_cost_histogram(const struct vg_model *model)
 {
-	size_t n = 0;
+	size_t cells[VG_MODEL_COST_MAX + 1] = {0};
 
 	for (__u32 b = 0; b < VG_MODEL_BUCKETS; b++)
-		n += vg_model_cell(model, b) == VG_MODEL_SURPRISE_UNSEEN;
-	return n;
+		cells[vg_model_cell(model, b)]++;
+	for (int cost = 0; cost <= VG_MODEL_COST_MAX; cost++)
+		printf("%s%d:%zu", cost ? " " : "", cost, cells[cost]);
+	printf("\n");
 }
 
 static int model_train(int argc, char **argv)
@@ -253,7 +259,7 @@ static int model_train(int argc, char **argv)
 
 	struct vg_model model;
 	bool tty = isatty(STDERR_FILENO);
-	if (vg_model_train(&normal, seed, &model, tty ? draw_progress : NULL, NULL) < 0)
+	if (vg_model_train(&normal, &attack, seed, &model, tty ? draw_progress : NULL, NULL) < 0)
 		return VG_EXIT_FAIL;
 	const struct vg_trace_set *thresholds_from = calibrate.count ? &calibrate : &normal;
 	if (!calibrate.count)
@@ -264,21 +270,15 @@ static int model_train(int argc, char **argv)
 	if (vg_model_save(output, &model) < 0)
 		return VG_EXIT_FAIL;
 
-	printf("model %s: trained on %zu normal traces (%zu syscalls), seed %u\n", output,
-	       normal.count, normal.syscalls, seed);
-	printf("  table: %u cells, %zu hold a seen n-gram\n", VG_MODEL_BUCKETS,
-	       VG_MODEL_BUCKETS - unseen_cells(&model));
+	printf("model %s: trained on %zu normal traces (%zu syscalls)", output, normal.count,
+	       normal.syscalls);
+	if (attack.count)
+		printf(" and %zu attack traces (%zu syscalls)", attack.count, attack.syscalls);
+	printf(", seed %u\n  cells by cost (bits:cells): ", seed);
+	print_cost_histogram(&model);
 	printf("  thresholds (on %zu %s traces): flag %u (1%% false alarms), block %u (0.1%%)\n",
 	       thresholds_from->count, calibrate.count ? "calibration" : "training",
 	       model.flag_threshold, model.block_threshold);
-	if (attack.count) {
-		struct vg_eval_report report __attribute__((cleanup(vg_eval_report_free))) = {0};
-		if (vg_evaluate(&model, thresholds_from, &attack, &report) < 0)
-			return VG_EXIT_FAIL;
-		printf("  report only, %zu attack traces: AUC %.4f, detection %.1f%% at 5%% false "
-		       "alarms\n",
-		       attack.count, report.auc, 100 * report.detection_at_fpr[2]);
-	}
 	return VG_EXIT_OK;
 }
 
@@ -527,8 +527,8 @@ static int model_info(int argc, char **argv)
 	printf("geometry:         %d-grams, %u cells of 4 bits, average over ~%u syscalls, "
 	       "warm-up %d\n",
 	       VG_MODEL_ORDER, VG_MODEL_BUCKETS, 1u << VG_MODEL_AVERAGE_SHIFT, VG_MODEL_WARMUP);
-	printf("cells seen:       %zu of %u\n", VG_MODEL_BUCKETS - unseen_cells(&model),
-	       VG_MODEL_BUCKETS);
+	printf("cells by cost:    ");
+	print_cost_histogram(&model);
 	printf("hash seed:        %u\n", model.hash_seed);
 	printf("thresholds:       flag %u, block %u (score scale 0..%d, 1/64 bit)\n",
 	       model.flag_threshold, model.block_threshold, VG_MODEL_SCORE_MAX);

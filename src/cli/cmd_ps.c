@@ -18,7 +18,7 @@ static void usage(FILE *out)
 		     "kernel's verdict once the score reached the policy's thresholds: flagged\n"
 		     "(treated as an attacker) or blocked (exec, open of protected files and\n"
 		     "connect refused when precognition enforces). For a flagged process the\n"
-		     "reason is the most surprising syscall sequence (n-gram) the model saw.\n"
+		     "reason is the costliest syscall sequence (n-gram) the model saw lately.\n"
 		     "\n"
 		     "Sorted by score, highest first. Without --all, only the 40 highest and\n"
 		     "every flagged process.\n"
@@ -69,7 +69,7 @@ static void print_reason(struct json_object *proc)
 	for (size_t i = 0; i < json_object_array_length(ngram); i++)
 		printf("%s%s", i ? " -> " : "",
 		       json_object_get_string(json_object_array_get_idx(ngram, i)));
-	printf(" (%lld bits of surprise)\n", (long long)num(reason, "surprise_bits"));
+	printf(" (costs %lld bits)\n", (long long)num(reason, "cost_bits"));
 }
 
 static void print_table(struct json_object *reply, void *ctx)

@@ -207,7 +207,7 @@ struct json_object *model_reason_json(const struct vg_model_reason *reason)
 		json_object_array_add(ngram,
 				      json_object_new_string(vg_syscall_name(reason->ngram[i])));
 	json_object_object_add(obj, "ngram", ngram);
-	json_object_object_add(obj, "surprise_bits", json_object_new_int64(reason->surprise));
+	json_object_object_add(obj, "cost_bits", json_object_new_int64(reason->cost));
 	json_object_object_add(obj, "at_syscall", json_object_new_int64(reason->at));
 	return obj;
 }

@@ -94,7 +94,7 @@ void vg_model_encode(const struct vg_model *model, unsigned char buf[VG_MODEL_FI
 	put_u32(p + 4, model->hash_seed);
 	put_u32(p + 8, model->flag_threshold);
 	put_u32(p + 12, model->block_threshold);
-	memcpy(p + 16, model->surprise, VG_MODEL_TABLE_BYTES);
+	memcpy(p + 16, model->cost, VG_MODEL_TABLE_BYTES);
 	sha256(buf, VG_MODEL_FILE_SIZE - VG_MODEL_FILE_CHECKSUM,
 	       buf + VG_MODEL_FILE_SIZE - VG_MODEL_FILE_CHECKSUM);
 }
@@ -159,7 +159,7 @@ enum vg_model_file_status vg_model_decode(const unsigned char *buf, size_t len, 
 	model->hash_seed = get_u32(p + 4);
 	model->flag_threshold = get_u32(p + 8);
 	model->block_threshold = get_u32(p + 12);
-	memcpy(model->surprise, p + 16, VG_MODEL_TABLE_BYTES);
+	memcpy(model->cost, p + 16, VG_MODEL_TABLE_BYTES);
 	if (info) {
 		info->version = version;
 		info->param_bytes = param_bytes;

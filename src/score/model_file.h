@@ -7,7 +7,7 @@
  *   16  8  hash of the canonical syscall table it was trained against
  *   24     parameters: geometry word (order | bucket bits << 8 | average
  *          shift << 16 | warm-up << 24), hash seed, flag threshold, block
- *          threshold (4 bytes each), then the surprise table
+ *          threshold (4 bytes each), then the cost table
  *   end 32 SHA-256 of every byte before it
  *
  * A file that is truncated, corrupted, of another version, geometry or

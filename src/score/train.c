@@ -1,11 +1,12 @@
-/* Training: counting n-grams of syscall classes over normal traces and
- * turning the counts into the model's 4-bit surprise table. */
+/* Training: counting n-grams of syscall classes over normal (and attack)
+ * traces and turning the counts into the model's 4-bit cost table. */
 #include "score/train.h"
 
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "score/eval.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,38 +87,34 @@ static __u64 pack_context(const __u16 *history)
 	return key;
 }
 
-/* round(log2(total / count)), capped at VG_MODEL_SURPRISE_SEEN_MAX, in
+/* round(log2(total / count)), capped below VG_MODEL_COST_MAX, in
  * integers so that training is bit-for-bit reproducible: the smallest q with
  * count * 2^q * sqrt(2) >= total (181/128 stands for sqrt(2)). */
 static __u8 quantised_surprise(__u64 count, __u64 total)
 {
 	__u8 q = 0;
 
-	while (q < VG_MODEL_SURPRISE_SEEN_MAX && (count << q) * 181 < total * 128)
+	while (q < VG_MODEL_COST_MAX - 1 && (count << q) * 181 < total * 128)
 		q++;
 	return q;
 }
 
-static void set_cell(struct vg_model *model, __u32 bucket, __u8 surprise)
+static void set_cell(struct vg_model *model, __u32 bucket, __u8 cost)
 {
-	__u8 *byte = &model->surprise[bucket >> 1];
+	__u8 *byte = &model->cost[bucket >> 1];
 
 	if (bucket & 1)
-		*byte = (__u8)((*byte & 0x0f) | (surprise << 4));
+		*byte = (__u8)((*byte & 0x0f) | (cost << 4));
 	else
-		*byte = (__u8)((*byte & 0xf0) | surprise);
+		*byte = (__u8)((*byte & 0xf0) | cost);
 }
 
-int vg_model_train(const struct vg_trace_set *normal, __u32 seed, struct vg_model *model,
-		   vg_progress_fn progress, void *progress_ctx)
+static int train_surprise(const struct vg_trace_set *normal, __u32 seed, struct vg_model *model,
+			  vg_progress_fn progress, void *progress_ctx)
 {
 	struct count_map ngrams __attribute__((cleanup(count_map_free))) = {0};
 	struct count_map contexts __attribute__((cleanup(count_map_free))) = {0};
 
-	if (normal->count == 0 || normal->syscalls == 0) {
-		vg_err("no normal syscalls to train on");
-		return -1;
-	}
 	for (size_t t = 0; t < normal->count; t++) {
 		const struct vg_trace *trace = &normal->traces[t];
 		struct vg_model_state state;
@@ -144,10 +141,7 @@ int vg_model_train(const struct vg_trace_set *normal, __u32 seed, struct vg_mode
 			progress("counting n-grams", t + 1, normal->count, progress_ctx);
 	}
 
-	memset(model, 0, sizeof(*model));
-	model->hash_seed = seed;
-	memset(model->surprise, VG_MODEL_SURPRISE_UNSEEN | (VG_MODEL_SURPRISE_UNSEEN << 4),
-	       sizeof(model->surprise));
+	memset(model->cost, VG_MODEL_COST_MAX | (VG_MODEL_COST_MAX << 4), sizeof(model->cost));
 	for (size_t i = 0; i < ngrams.capacity; i++) {
 		const struct count_entry *n = &ngrams.slots[i];
 		if (!n->used)
@@ -167,6 +161,72 @@ int vg_model_train(const struct vg_trace_set *normal, __u32 seed, struct vg_mode
 			set_cell(model, bucket, surprise);
 	}
 	return 0;
+}
+
+/* Adds each n-gram of SET to the count of the cell it hashes to. */
+static void count_cells(const struct vg_trace_set *set, __u32 seed, __u64 *cells, const char *what,
+			vg_progress_fn progress, void *progress_ctx)
+{
+	for (size_t t = 0; t < set->count; t++) {
+		const struct vg_trace *trace = &set->traces[t];
+		struct vg_model_state state;
+
+		vg_model_reset(&state);
+		for (size_t i = 0; i < trace->len; i++) {
+			cells[vg_model_bucket(seed, state.history, trace->ids[i])]++;
+			for (int h = 0; h < VG_MODEL_ORDER - 2; h++)
+				state.history[h] = state.history[h + 1];
+			state.history[VG_MODEL_ORDER - 2] = trace->ids[i];
+		}
+		if (progress)
+			progress(what, t + 1, set->count, progress_ctx);
+	}
+}
+
+/* Each cell's cost is VG_MODEL_COST_EVEN + round(log2(p_attack / p_normal)),
+ * the probabilities add-one smoothed over the cells, so that a cell neither
+ * side reached leans towards attack as much as the attack side is smaller.
+ * Per cell rather than per n-gram, so that n-grams sharing a cell pool their
+ * counts instead of one of them winning. */
+static int train_evidence(const struct vg_trace_set *normal, const struct vg_trace_set *attack,
+			  __u32 seed, struct vg_model *model, vg_progress_fn progress,
+			  void *progress_ctx)
+{
+	_cleanup_free_ __u64 *normal_cells = calloc(VG_MODEL_BUCKETS, sizeof(__u64));
+	_cleanup_free_ __u64 *attack_cells = calloc(VG_MODEL_BUCKETS, sizeof(__u64));
+
+	if (!normal_cells || !attack_cells) {
+		vg_err("out of memory counting n-grams");
+		return -1;
+	}
+	count_cells(normal, seed, normal_cells, "normal n-grams", progress, progress_ctx);
+	count_cells(attack, seed, attack_cells, "attack n-grams", progress, progress_ctx);
+	double normal_total = (double)normal->syscalls + VG_MODEL_BUCKETS;
+	double attack_total = (double)attack->syscalls + VG_MODEL_BUCKETS;
+	for (__u32 b = 0; b < VG_MODEL_BUCKETS; b++) {
+		double evidence = log2((attack_cells[b] + 1) / attack_total) -
+				  log2((normal_cells[b] + 1) / normal_total);
+		long cost = VG_MODEL_COST_EVEN + lround(evidence);
+		set_cell(model, b,
+			 (__u8)(cost < 0		   ? 0
+				: cost > VG_MODEL_COST_MAX ? VG_MODEL_COST_MAX
+							   : cost));
+	}
+	return 0;
+}
+
+int vg_model_train(const struct vg_trace_set *normal, const struct vg_trace_set *attack, __u32 seed,
+		   struct vg_model *model, vg_progress_fn progress, void *progress_ctx)
+{
+	if (normal->count == 0 || normal->syscalls == 0) {
+		vg_err("no normal syscalls to train on");
+		return -1;
+	}
+	memset(model, 0, sizeof(*model));
+	model->hash_seed = seed;
+	if (attack && attack->syscalls)
+		return train_evidence(normal, attack, seed, model, progress, progress_ctx);
+	return train_surprise(normal, seed, model, progress, progress_ctx);
 }
 
 int vg_model_calibrate(struct vg_model *model, const struct vg_trace_set *normal)

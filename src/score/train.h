@@ -8,15 +8,24 @@
 /* Called as the work advances, for a progress display. */
 typedef void (*vg_progress_fn)(const char *what, size_t done, size_t total, void *ctx);
 
-/* Fits the surprise table to NORMAL: each n-gram's cell holds
+/* Fits the cost table.
+ *
+ * With ATTACK traces (not NULL, not empty), each cell holds the evidence its
+ * n-grams carry: VG_MODEL_COST_EVEN + round(log2(p_attack / p_normal)),
+ * clamped to 0..VG_MODEL_COST_MAX, the two probabilities the cell's share of
+ * each side's syscalls, add-one smoothed.
+ *
+ * With NORMAL traces alone, each n-gram's cell holds its surprise,
  * round(-log2 p), p its Witten-Bell estimate given the n-1 syscalls before
  * it (count / (context count + distinct followers of that context)); cells
- * no training n-gram reaches hold VG_MODEL_SURPRISE_UNSEEN, and a cell two
- * n-grams share keeps the smaller surprise. Deterministic: the same traces
- * and seed give the same bytes. The thresholds are left at 0 (see
- * vg_model_calibrate). Returns 0, or -1 after reporting the error. */
-int vg_model_train(const struct vg_trace_set *normal, __u32 seed, struct vg_model *model,
-		   vg_progress_fn progress, void *progress_ctx);
+ * no training n-gram reaches hold VG_MODEL_COST_MAX, and a cell two n-grams
+ * share keeps the smaller surprise.
+ *
+ * Deterministic: the same traces and seed give the same bytes. The
+ * thresholds are left at 0 (see vg_model_calibrate). Returns 0, or -1 after
+ * reporting the error. */
+int vg_model_train(const struct vg_trace_set *normal, const struct vg_trace_set *attack, __u32 seed,
+		   struct vg_model *model, vg_progress_fn progress, void *progress_ctx);
 
 /* Sets the recommended thresholds from normal traces (never attack ones):
  * flag at 1% and block at 0.1% false alarms. Returns 0, or -1 if NORMAL is

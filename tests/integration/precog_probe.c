@@ -3,8 +3,9 @@
  *   precog_probe [--weird N] [--exec PATH] [--open PATH] [--connect PORT]
  *                [--sleep SECONDS]
  *
- * With --weird, it first makes N harmless system calls in an order no
- * normal program uses (so the model's score climbs); then it tries each
+ * With --weird, it first makes N harmless system calls in a run that the
+ * tests' model (lib.sh: test_model) was trained to see as an attack, so the
+ * score climbs to its maximum; then it tries each
  * gated operation and prints one line per attempt: "exec ok", "open
  * EACCES", "connect EPERM", ... Exec is tried in a forked child, which
  * reports its errno through a pipe (exec of PATH succeeding runs it). */
@@ -24,8 +25,8 @@ static void weird(long n)
 {
 	struct utsname uts;
 
-	/* uname, over and over: no program in the training data does that, so
-	 * every 3-gram is unseen and the score climbs to its maximum. */
+	/* uname, over and over: the tests' model's attack trace, so every 4-gram
+	 * costs the most and the score climbs to its maximum. */
 	for (long i = 0; i < n; i++)
 		uname(&uts);
 }

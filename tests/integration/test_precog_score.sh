@@ -17,7 +17,7 @@ stop_daemon || fail "vigilanted did not stop cleanly"
 
 kernel=$(jq -r 'select(.type=="exit" and .comm=="precog_probe") | "\(.score) \(.max_score)"' "$WORK/events.jsonl")
 [ -n "$kernel" ] || fail "no exit event for the probe"
-user=$("$VIGILANTE" model score --abi x86_64 "$WORK/probe.trace" | sed -E 's/.* score=([0-9]+) max_score=([0-9]+)$/\1 \2/')
+user=$("$VIGILANTE" model score --model "$(test_model)" --abi x86_64 "$WORK/probe.trace" | sed -E 's/.* score=([0-9]+) max_score=([0-9]+)$/\1 \2/')
 syscalls=$(wc -w < "$WORK/probe.trace")
 note "$syscalls syscalls recorded; kernel score/max $kernel, userspace $user"
 [ "$syscalls" -gt 200 ] || fail "only $syscalls syscalls recorded"

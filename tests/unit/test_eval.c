@@ -137,7 +137,7 @@ static void test_evaluate_families_and_earliness(void **state)
 			ids[i] = loop[i % 4];
 		add(&normal, make_trace("normal", ids, 100 + 10 * t));
 	}
-	assert_int_equal(vg_model_train(&normal, 7, &model, NULL, NULL), 0);
+	assert_int_equal(vg_model_train(&normal, NULL, 7, &model, NULL, NULL), 0);
 	/* Family "Odd": normal for 300 syscalls, then syscalls never seen. */
 	for (int i = 0; i < 400; i++)
 		ids[i] = i < 300 ? loop[i % 4] : (__u16)(VG_SYS_ptrace + i % 3);
