@@ -102,6 +102,14 @@ static __always_inline __u32 vg_model_bucket(__u32 seed, const __u16 *history, _
 	return h & (VG_MODEL_BUCKETS - 1);
 }
 
+/* Appends SYSID to the previous-syscalls window, dropping the oldest. */
+static __always_inline void vg_model_push(__u16 *history, __u16 sysid)
+{
+	for (int i = 0; i < VG_MODEL_ORDER - 2; i++)
+		history[i] = history[i + 1];
+	history[VG_MODEL_ORDER - 2] = sysid;
+}
+
 static __always_inline __u32 vg_model_cell(const struct vg_model *m, __u32 bucket)
 {
 	__u8 packed = m->cost[(bucket >> 1) & (VG_MODEL_TABLE_BYTES - 1)];
@@ -168,9 +176,7 @@ static __always_inline __u32 vg_model_step_profiled(const struct vg_model *m,
 		s->reason.cost = (__u8)cost;
 	}
 
-	for (int i = 0; i < VG_MODEL_ORDER - 2; i++)
-		s->history[i] = s->history[i + 1];
-	s->history[VG_MODEL_ORDER - 2] = sysid;
+	vg_model_push(s->history, sysid);
 	return vg_model_score(s);
 }
 

@@ -133,9 +133,7 @@ static int train_surprise(const struct vg_trace_set *normal, __u32 seed, struct 
 			c->count++;
 			if (new_ngram)
 				c->followers++;
-			for (int h = 0; h < VG_MODEL_ORDER - 2; h++)
-				state.history[h] = state.history[h + 1];
-			state.history[VG_MODEL_ORDER - 2] = trace->ids[i];
+			vg_model_push(state.history, trace->ids[i]);
 		}
 		if (progress)
 			progress("counting n-grams", t + 1, normal->count, progress_ctx);
@@ -174,9 +172,7 @@ static void count_cells(const struct vg_trace_set *set, __u32 seed, __u64 *cells
 		vg_model_reset(&state);
 		for (size_t i = 0; i < trace->len; i++) {
 			cells[vg_model_bucket(seed, state.history, trace->ids[i])]++;
-			for (int h = 0; h < VG_MODEL_ORDER - 2; h++)
-				state.history[h] = state.history[h + 1];
-			state.history[VG_MODEL_ORDER - 2] = trace->ids[i];
+			vg_model_push(state.history, trace->ids[i]);
 		}
 		if (progress)
 			progress(what, t + 1, set->count, progress_ctx);

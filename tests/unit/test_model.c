@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "temp_name.h"
+#include "trace_set.h"
 
 /* A small "program": a loader prologue, then a request loop. */
 static const __u16 program[] = {
@@ -174,20 +175,12 @@ static void test_training_is_deterministic_and_seeded(void **state)
 /* A set of one trace: LEN calls of ID. */
 static struct vg_trace_set constant_set(__u16 id, size_t len)
 {
-	struct vg_trace_set set = {0};
+	__u16 ids[2048];
 
-	set.traces = calloc(1, sizeof(*set.traces));
-	assert_non_null(set.traces);
-	set.count = 1;
-	set.syscalls = len;
-	set.traces[0].len = len;
-	set.traces[0].ids = calloc(len, sizeof(__u16));
-	set.traces[0].path = strdup("mem");
-	set.traces[0].family = strdup("constant");
-	assert_non_null(set.traces[0].ids);
+	assert_true(len <= sizeof(ids) / sizeof(ids[0]));
 	for (size_t i = 0; i < len; i++)
-		set.traces[0].ids[i] = id;
-	return set;
+		ids[i] = id;
+	return one_trace_set(ids, len);
 }
 
 static __u32 cost_of(const struct vg_model *m, __u16 id)

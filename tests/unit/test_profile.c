@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "temp_name.h"
+#include "trace_set.h"
 
 #include "score/model_file.h"
 #include "score/profile_file.h"
@@ -41,22 +42,6 @@ static __u32 max_score(const struct vg_model *m, const struct vg_profile *p, con
 	return best;
 }
 
-/* A one-trace set holding a copy of IDS. */
-static struct vg_trace_set set_of(const __u16 *ids, size_t len)
-{
-	struct vg_trace_set set = {.count = 1, .syscalls = len};
-
-	set.traces = calloc(1, sizeof(*set.traces));
-	assert_non_null(set.traces);
-	set.traces[0].len = len;
-	set.traces[0].ids = malloc(len * sizeof(__u16));
-	set.traces[0].path = strdup("mem");
-	set.traces[0].family = strdup("mem");
-	assert_non_null(set.traces[0].ids);
-	memcpy(set.traces[0].ids, ids, len * sizeof(__u16));
-	return set;
-}
-
 /* A model that finds ATTACK far above its block threshold: trained on a
  * read/write loop as normal and ATTACK as attack, calibrated on the loop. */
 static void model_against(struct vg_model *m, const __u16 *attack_ids, size_t len)
@@ -65,8 +50,8 @@ static void model_against(struct vg_model *m, const __u16 *attack_ids, size_t le
 
 	for (size_t i = 0; i < LEN; i++)
 		loop[i] = (i % 3 == 2) ? VG_SYS_close : (i % 3) ? VG_SYS_write : VG_SYS_read;
-	struct vg_trace_set normal = set_of(loop, LEN);
-	struct vg_trace_set attack = set_of(attack_ids, len);
+	struct vg_trace_set normal = one_trace_set(loop, LEN);
+	struct vg_trace_set attack = one_trace_set(attack_ids, len);
 	assert_int_equal(vg_model_train(&normal, &attack, 1, m, NULL, NULL), 0);
 	assert_int_equal(vg_model_calibrate(m, &normal), 0);
 	vg_trace_set_free(&normal);
