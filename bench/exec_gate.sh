@@ -1,59 +1,85 @@
 #!/usr/bin/env bash
 # Cost of the armed exec gate: fork+exec of /bin/true with nothing loaded,
-# against the same with vigilanted enforcing precognition on / while a
-# flagged process exists (so every exec waits for a fanotify permission
-# answer). Interleaved rounds, medians, in one invocation.
+# under vigilanted enforcing precognition on / with nothing flagged (the gate
+# unarmed: no exec mark), and the same while a flagged process exists (so
+# every exec waits for fanotify permission answers). Interleaved rounds,
+# medians, in one invocation.
 #
-# Usage: bench/exec_gate.sh [BUILD_DIR]   (ROUNDS=5, EXECS=1000)
+# Each round also times one permission round trip, on opens of a marked
+# file (the open gate, same thread and answer path): with no mark, with a
+# bare responder that allows everything at once (bench/fanotify_floor.c,
+# the floor of any fanotify gate), and with vigilanted's gate.
+#
+# Usage: bench/exec_gate.sh [BUILD_DIR]   (ROUNDS=5, EXECS=1000, OPENS=5000)
 set -euo pipefail
 build=${1:-build}
 rounds=${ROUNDS:-5}
 execs=${EXECS:-1000}
+opens=${OPENS:-5000}
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "exec_gate.sh: needs root" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/vg-gbench.XXXXXX)
-daemon_pid= flagged_pid=
+daemon_pid= flagged_pid= floor_pid=
 cleanup() {
 	[ -n "$flagged_pid" ] && kill -KILL "$flagged_pid" 2>/dev/null
+	[ -n "$floor_pid" ] && kill "$floor_pid" 2>/dev/null && wait "$floor_pid" 2>/dev/null
 	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
-# Flag at 900, block never: nothing is refused, every exec is gated.
+# Block never: nothing is refused, every exec is gated once a process is flagged.
 cat > "$work/policy.yaml" <<YAML
 version: 1
 scope: {kind: system}
 output: {stdout: false, file: $work/events.jsonl}
 wal: {dir: $work/wal}
 control: {socket: $work/run/control.sock}
-precognition: {mode: enforce, flag_threshold: 900, block_threshold: 1000000, exec_gate: [/], protected_paths: []}
+precognition: {mode: enforce, flag_threshold: 900, block_threshold: 1000000, exec_gate: [/], protected_paths: [$work/marked]}
 YAML
+echo "a test-owned file the gates mark" > "$work/marked"
+latency() { "$build/bench/decoy_opens" latency "$work/marked" "$opens"; }
 export VIGILANTE_SOCKET=$work/run/control.sock
 
 for r in $(seq "$rounds"); do
 	echo "nothing $("$build/bench/workload" exec "$execs")" >> "$work/results"
+	echo "open-outside $(latency | cut -d' ' -f1)" >> "$work/results"
+	coproc FLOOR { exec "$build/bench/fanotify_floor" "$work/marked"; }
+	floor_pid=$FLOOR_PID
+	read -r _ <&"${FLOOR[0]}"
+	echo "open-floor $(latency | cut -d' ' -f1)" >> "$work/results"
+	kill "$floor_pid"; wait "$floor_pid" || true; floor_pid=
 	"$build/vigilanted" --policy "$work/policy.yaml" 2>>"$work/daemon.err" &
 	daemon_pid=$!
 	for _ in $(seq 100); do "$build/vigilante" status --sample 0 >/dev/null 2>&1 && break; sleep 0.1; done
-	"$build/tests/helpers/precog_probe" --weird 3000 --sleep 600 > /dev/null &
+	echo "open-gate $(latency | cut -d' ' -f1)" >> "$work/results"
+	echo "unarmed $("$build/bench/workload" exec "$execs")" >> "$work/results"
+	# A sleeping process of our own, flagged by hand: the gate arms on any
+	# flagged process, whatever the model scores.
+	sleep 600 &
 	flagged_pid=$!
+	"$build/vigilante" flag --reason bench "$flagged_pid" > /dev/null
 	for _ in $(seq 100); do
 		"$build/vigilante" status --sample 0 --json | jq -e '.gate.events > 0' >/dev/null 2>&1 && break
 		/bin/true
 		sleep 0.1
 	done
+	"$build/vigilante" status --sample 0 --json | jq -e '.gate.events > 0' >/dev/null ||
+		{ echo "exec_gate.sh: the exec gate never armed" >&2; exit 1; }
 	echo "armed $("$build/bench/workload" exec "$execs")" >> "$work/results"
 	events=$("$build/vigilante" status --sample 0 --json | jq .gate.events)
 	kill -KILL "$flagged_pid"; wait "$flagged_pid" 2>/dev/null || true; flagged_pid=
 	kill "$daemon_pid"; wait "$daemon_pid" || true; daemon_pid=
-	echo "round $r/$rounds done ($events permission events answered)" >&2
+	echo "round $r/$rounds done ($events permission events answered, the timed opens included)" >&2
 done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-n=$(awk '$1=="nothing" {print $2}' "$work/results" | median)
-a=$(awk '$1=="armed" {print $2}' "$work/results" | median)
-awk -v n="$n" -v a="$a" -v r="$rounds" 'BEGIN {
-	printf "Exec gate armed, %d interleaved rounds, medians: fork+exec of /bin/true %.0f us -> %.0f us (%.3fx): %.0f us added per exec\n",
-		r, n / 1000, a / 1000, a / n, (a - n) / 1000 }'
+m() { awk -v k="$1" '$1==k {print $2}' "$work/results" | median; }
+n=$(m nothing) u=$(m unarmed) a=$(m armed) o=$(m open-outside) f=$(m open-floor) g=$(m open-gate)
+awk -v n="$n" -v u="$u" -v a="$a" -v r="$rounds" -v o="$o" -v f="$f" -v g="$g" 'BEGIN {
+	printf "Exec gate, %d interleaved rounds, medians: fork+exec of /bin/true %.0f us with nothing loaded, %.0f us under vigilanted unarmed, %.0f us armed:\n",
+		r, n / 1000, u / 1000, a / 1000
+	printf "         the armed gate adds %.0f us per exec (armed - unarmed; %.0f us over nothing loaded)\n", (a - u) / 1000, (a - n) / 1000
+	printf "Permission round trip (open of a marked file): %.1f us unmarked; bare fanotify responder %.1f us (the floor: +%.1f us per event, +%.1f us per exec of two events); vigilanted %.1f us (+%.1f us, %.1f us over the floor)\n",
+		o / 1000, f / 1000, (f - o) / 1000, 2 * (f - o) / 1000, g / 1000, (g - o) / 1000, (g - f) / 1000 }'

@@ -1,22 +1,62 @@
-/* floor: attaches the empty sys_enter program until SIGTERM/SIGINT. Prints
- * "ready" on stdout once attached. */
+/* floor [--stats] [empty|task-state]: attaches one of the floor programs
+ * (floor.bpf.c; default: empty) until SIGTERM/SIGINT. Prints "ready" on
+ * stdout once attached. With --stats, BPF run-time stats are on while it
+ * runs, and it prints the program's "RUN_TIME_NS RUN_COUNT" on exit. */
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "floor.skel.h"
 
-int main(void)
+static int usage(void)
 {
-	struct floor_bpf *skel = floor_bpf__open_and_load();
-	sigset_t set;
-	int sig;
+	fprintf(stderr, "usage: floor [--stats] [empty|task-state]\n");
+	return 2;
+}
 
-	if (!skel || floor_bpf__attach(skel)) {
-		fprintf(stderr, "floor: loading the empty sys_enter program: %s\n",
+int main(int argc, char **argv)
+{
+	struct bpf_prog_info info = {0};
+	__u32 info_len = sizeof(info);
+	struct floor_bpf *skel;
+	struct bpf_program *prog;
+	struct bpf_link *link = NULL;
+	bool stats = false;
+	const char *which = "empty";
+	int stats_fd = -1, sig, i = 1;
+	sigset_t set;
+
+	if (i < argc && !strcmp(argv[i], "--stats")) {
+		stats = true;
+		i++;
+	}
+	if (i < argc)
+		which = argv[i++];
+	if (i != argc || (strcmp(which, "empty") && strcmp(which, "task-state")))
+		return usage();
+	skel = floor_bpf__open();
+	if (!skel) {
+		fprintf(stderr, "floor: opening the floor programs: %s\n", strerror(errno));
+		return 1;
+	}
+	prog =
+	    strcmp(which, "empty") ? skel->progs.task_state_sys_enter : skel->progs.floor_sys_enter;
+	bpf_program__set_autoload(strcmp(which, "empty") ? skel->progs.floor_sys_enter
+							 : skel->progs.task_state_sys_enter,
+				  false);
+	if (floor_bpf__load(skel) || !(link = bpf_program__attach(prog))) {
+		fprintf(stderr, "floor: loading the %s sys_enter program: %s\n", which,
 			strerror(errno));
+		floor_bpf__destroy(skel);
+		return 1;
+	}
+	if (stats && (stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME)) < 0) {
+		fprintf(stderr, "floor: enabling BPF run-time stats: %s\n", strerror(errno));
+		floor_bpf__destroy(skel);
 		return 1;
 	}
 	sigemptyset(&set);
@@ -26,6 +66,19 @@ int main(void)
 	printf("ready\n");
 	fflush(stdout);
 	sigwait(&set, &sig);
+	if (stats) {
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &info_len)) {
+			fprintf(stderr, "floor: reading the program's stats: %s\n",
+				strerror(errno));
+			bpf_link__destroy(link);
+			floor_bpf__destroy(skel);
+			return 1;
+		}
+		printf("%llu %llu\n", (unsigned long long)info.run_time_ns,
+		       (unsigned long long)info.run_cnt);
+		close(stats_fd);
+	}
+	bpf_link__destroy(link);
 	floor_bpf__destroy(skel);
 	return 0;
 }

@@ -43,13 +43,16 @@ export VIGILANTE_SOCKET=$work/run/control.sock
 
 marker=REAL-BENCH-SECRET
 echo "root:$marker:19000:0:99999:7:::" > "$work/mnt/secret"
+# The synthetic model (scripts/synthetic-model.sh) scores the probes' uname
+# runs at the top of the scale, whatever the built-in model was trained on.
+model=$(scripts/synthetic-model.sh "$build/vigilante" "$work/model")
 cat > "$work/policy.yaml" <<YAML
 version: 1
 scope: {kind: cgroup, cgroup: $scope}
 output: {stdout: false}
 wal: {dir: $work/wal}
 control: {socket: $work/run/control.sock}
-precognition: {mode: monitor, exec_gate: [], protected_paths: []}
+precognition: {mode: monitor, model: $model, flag_threshold: 700, block_threshold: 800, exec_gate: [], protected_paths: []}
 honeypot:
   mode: enforce
   decoy_dir: $work/decoys

@@ -28,13 +28,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The synthetic model (scripts/synthetic-model.sh) scores the probes' uname
+# runs at the top of the scale, whatever the built-in model was trained on.
+model=$(scripts/synthetic-model.sh "$build/vigilante" "$work/model")
 cat > "$work/policy.yaml" <<YAML
 version: 1
 scope: {kind: cgroup, cgroup: $cg}
 output: {stdout: false, file: $work/events.jsonl}
 wal: {dir: $work/wal}
 control: {socket: $work/run/control.sock}
-precognition: {mode: monitor, exec_gate: [], protected_paths: []}
+precognition: {mode: monitor, model: $model, flag_threshold: 700, block_threshold: 800, exec_gate: [], protected_paths: []}
 quarantine: {mode: enforce, threshold: 900, action: hold, dir: $work/quarantine}
 YAML
 export VIGILANTE_SOCKET=$work/run/control.sock

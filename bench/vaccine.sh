@@ -38,13 +38,16 @@ cp /bin/true "$work/mnt/true"
 mkdir "$work/vaccinated"
 for i in $(seq "$count"); do echo "vaccinated program $i" > "$work/vaccinated/$i"; done
 for n in 1 "$count"; do
-	cat > "$work/policy-$n.yaml" <<YAML
+	# The synthetic model (scripts/synthetic-model.sh) scores the probes' uname
+# runs at the top of the scale, whatever the built-in model was trained on.
+model=$(scripts/synthetic-model.sh "$build/vigilante" "$work/model")
+cat > "$work/policy-$n.yaml" <<YAML
 version: 1
 scope: {kind: system}
 output: {stdout: false}
 wal: {dir: $work/wal-$n}
 control: {socket: $work/run/control.sock}
-precognition: {mode: monitor, exec_gate: [$work/mnt], protected_paths: []}
+precognition: {mode: monitor, model: $model, flag_threshold: 700, block_threshold: 1000000, exec_gate: [$work/mnt], protected_paths: []}
 vaccination: {mode: enforce, threshold: 1000000, ttl: 1h}
 YAML
 	start "$work/policy-$n.yaml"
@@ -88,7 +91,7 @@ scope: {kind: system}
 output: {stdout: false}
 wal: {dir: $work/wal-cross}
 control: {socket: $work/run/control.sock}
-precognition: {mode: enforce, exec_gate: [$work/mnt], protected_paths: []}
+precognition: {mode: enforce, model: $model, flag_threshold: 700, block_threshold: 1000000, exec_gate: [$work/mnt], protected_paths: []}
 vaccination: {mode: enforce, threshold: 900, ttl: 1h}
 YAML
 start "$work/policy-cross.yaml"

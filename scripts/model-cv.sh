@@ -5,15 +5,16 @@
 #
 #   scripts/model-cv.sh [BUILD]      (BUILD: the build directory, default build)
 #
+# PARTS=N cuts the normal validation traces into N parts of consecutive names
+# (default 2; scripts/adfa-parts.sh). For each part P and each attack family
+# F: the model is trained on the normal training traces plus the other
+# parts, and on the attack traces of the three other families; it is
+# evaluated on P against F. Prints one line per fold and the mean AUC and
+# detection rates over all folds. Nothing in a fold sees the traces it is
+# evaluated on.
+#
 # NORMAL_ONLY=1 trains every fold on its normal traces alone (the surprise
 # model), for comparison. SEED=N salts the n-gram hash (default 1).
-#
-# The normal validation traces are cut in two halves by name. For each half
-# H and each attack family F: the model is trained on the normal training
-# traces plus the other half, and on the attack traces of the three other
-# families; it is evaluated on H against F. Prints one line per fold and the
-# mean AUC and detection rates over the eight folds. Nothing in a fold sees
-# the traces it is evaluated on.
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -25,13 +26,17 @@ trap 'rm -rf "$WORK"' EXIT
 [ -x "$VIGILANTE" ] || { echo "model-cv: $VIGILANTE not built (make)" >&2; exit 1; }
 [ -d "$DATA" ] || tar -xJf data/adfa-ld-dev.tar.xz -C "$BUILD"
 
-scripts/adfa-halves.sh "$DATA" "$WORK"
+parts=${PARTS:-2}
+scripts/adfa-parts.sh "$DATA" "$WORK" "$parts"
 mapfile -t families < <(find "$DATA/Attack_Data_Master" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' |
 	sed 's/_[0-9]*$//' | sort -u)
 
-printf '%-5s %-12s %6s %8s %8s %8s\n' half family auc 'dr@1%' 'dr@5%' 'dr@10%'
-for test_half in 0 1; do
-	train_half=$((1 - test_half))
+printf '%-5s %-12s %6s %8s %8s %8s\n' part family auc 'dr@1%' 'dr@5%' 'dr@10%'
+for ((test_part = 0; test_part < parts; test_part++)); do
+	train_parts=()
+	for ((p = 0; p < parts; p++)); do
+		if [ "$p" -ne "$test_part" ]; then train_parts+=(--normal "$WORK/part$p"); fi
+	done
 	for family in "${families[@]}"; do
 		train_attacks=() test_attacks=()
 		for dir in "$DATA/Attack_Data_Master"/*/; do
@@ -46,11 +51,11 @@ for test_half in 0 1; do
 		[ "${NORMAL_ONLY:-0}" = 1 ] && train_attacks=()
 		model=$WORK/fold.model
 		"$VIGILANTE" model train --seed "${SEED:-1}" --abi i386 \
-			--normal "$DATA/Training_Data_Master" --normal "$WORK/half$train_half" \
+			--normal "$DATA/Training_Data_Master" "${train_parts[@]}" \
 			"${train_attacks[@]}" -o "$model" > /dev/null 2>&1
 		"$VIGILANTE" model eval --model "$model" --abi i386 --json \
-			--normal "$WORK/half$test_half" "${test_attacks[@]}" |
-			jq -r --arg h "$test_half" --arg f "$family" \
+			--normal "$WORK/part$test_part" "${test_attacks[@]}" |
+			jq -r --arg h "$test_part" --arg f "$family" \
 				'[$h, $f, .auc, .dr_at_fpr["0.01"], .dr_at_fpr["0.05"], .dr_at_fpr["0.1"]] | @tsv'
 	done
 done | tee "$WORK/folds" | awk -F'\t' '{ printf "%-5s %-12s %6.3f %8.3f %8.3f %8.3f\n", $1, $2, $3, $4, $5, $6 }'

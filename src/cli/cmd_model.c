@@ -61,8 +61,10 @@ static void usage_train(FILE *out)
 	    "                       files, or subdirectories of trace files.\n"
 	    "  -c, --calibrate DIR  normal traces to set the recommended thresholds on\n"
 	    "                       (repeatable): flag at the score of 1%% false alarms, block\n"
-	    "                       at 0.1%%. Default: the --normal traces themselves, which\n"
-	    "                       gives optimistic (too low) thresholds.\n"
+	    "                       at 0.1%%. Default: cross-fitted on the --normal traces:\n"
+	    "                       they are cut into 4 blocks in directory and name order,\n"
+	    "                       and each block is scored by a model trained without it\n"
+	    "                       (so no trace is scored by a model that saw it).\n"
 	    "  -a, --attack DIR     attack traces to learn from (repeatable); never used for\n"
 	    "                       the thresholds. Evaluate on attack traces that were not\n"
 	    "                       among them (scripts/model-cv.sh holds families out).\n"
@@ -261,11 +263,9 @@ static int model_train(int argc, char **argv)
 	bool tty = isatty(STDERR_FILENO);
 	if (vg_model_train(&normal, &attack, seed, &model, tty ? draw_progress : NULL, NULL) < 0)
 		return VG_EXIT_FAIL;
-	const struct vg_trace_set *thresholds_from = calibrate.count ? &calibrate : &normal;
-	if (!calibrate.count)
-		vg_warn("no --calibrate traces: thresholds set on the training traces, expect "
-			"more false alarms than 1%% on new normal traffic");
-	if (vg_model_calibrate(&model, thresholds_from) < 0)
+	if (calibrate.count ? vg_model_calibrate(&model, &calibrate) < 0
+			    : vg_model_calibrate_cross(&model, &normal, &attack,
+						       tty ? draw_progress : NULL, NULL) < 0)
 		return VG_EXIT_FAIL;
 	if (vg_model_save(output, &model) < 0)
 		return VG_EXIT_FAIL;
@@ -276,9 +276,14 @@ static int model_train(int argc, char **argv)
 		printf(" and %zu attack traces (%zu syscalls)", attack.count, attack.syscalls);
 	printf(", seed %u\n  cells by cost (bits:cells): ", seed);
 	print_cost_histogram(&model);
-	printf("  thresholds (on %zu %s traces): flag %u (1%% false alarms), block %u (0.1%%)\n",
-	       thresholds_from->count, calibrate.count ? "calibration" : "training",
-	       model.flag_threshold, model.block_threshold);
+	if (calibrate.count)
+		printf("  thresholds (on %zu calibration traces)", calibrate.count);
+	else
+		printf("  thresholds (cross-fitted: %zu training traces, each scored by a model "
+		       "trained without its block of %d)",
+		       normal.count, VG_MODEL_CALIBRATION_FOLDS);
+	printf(": flag %u (1%% false alarms), block %u (0.1%%)\n", model.flag_threshold,
+	       model.block_threshold);
 	return VG_EXIT_OK;
 }
 

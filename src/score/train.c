@@ -225,6 +225,13 @@ int vg_model_train(const struct vg_trace_set *normal, const struct vg_trace_set 
 	return train_surprise(normal, seed, model, progress, progress_ctx);
 }
 
+/* Flag at 1% and block at 0.1% false alarms on these normal traces' scores. */
+static void set_thresholds(struct vg_model *model, const __u32 *scores, size_t count)
+{
+	model->flag_threshold = vg_threshold_at_fpr(scores, count, 0.01);
+	model->block_threshold = vg_threshold_at_fpr(scores, count, 0.001);
+}
+
 int vg_model_calibrate(struct vg_model *model, const struct vg_trace_set *normal)
 {
 	_cleanup_free_ __u32 *scores = NULL;
@@ -236,7 +243,56 @@ int vg_model_calibrate(struct vg_model *model, const struct vg_trace_set *normal
 	scores = vg_score_traces(model, normal, NULL);
 	if (!scores)
 		return -1;
-	model->flag_threshold = vg_threshold_at_fpr(scores, normal->count, 0.01);
-	model->block_threshold = vg_threshold_at_fpr(scores, normal->count, 0.001);
+	set_thresholds(model, scores, normal->count);
+	return 0;
+}
+
+int vg_model_calibrate_cross(struct vg_model *model, const struct vg_trace_set *normal,
+			     const struct vg_trace_set *attack, vg_progress_fn progress,
+			     void *progress_ctx)
+{
+	const size_t n = normal->count;
+	_cleanup_free_ __u32 *scores = NULL;
+	_cleanup_free_ struct vg_trace *rest = NULL;
+
+	if (n < VG_MODEL_CALIBRATION_FOLDS) {
+		vg_err("cross-fitted calibration needs at least %d normal traces, got %zu",
+		       VG_MODEL_CALIBRATION_FOLDS, n);
+		return -1;
+	}
+	scores = malloc(n * sizeof(*scores));
+	rest = malloc(n * sizeof(*rest));
+	if (!scores || !rest) {
+		vg_err("out of memory for cross-fitted calibration");
+		return -1;
+	}
+	for (size_t fold = 0; fold < VG_MODEL_CALIBRATION_FOLDS; fold++) {
+		const size_t begin = n * fold / VG_MODEL_CALIBRATION_FOLDS;
+		const size_t end = n * (fold + 1) / VG_MODEL_CALIBRATION_FOLDS;
+		/* Views on normal's traces: nothing here owns them. */
+		struct vg_trace_set block = {.traces = normal->traces + begin,
+					     .count = end - begin};
+		struct vg_trace_set others = {.traces = rest};
+		_cleanup_free_ __u32 *block_scores = NULL;
+		struct vg_model fold_model;
+
+		for (size_t i = 0; i < n; i++) {
+			if (i >= begin && i < end) {
+				block.syscalls += normal->traces[i].len;
+				continue;
+			}
+			rest[others.count++] = normal->traces[i];
+			others.syscalls += normal->traces[i].len;
+		}
+		if (vg_model_train(&others, attack, model->hash_seed, &fold_model, NULL, NULL) < 0)
+			return -1;
+		block_scores = vg_score_traces(&fold_model, &block, NULL);
+		if (!block_scores)
+			return -1;
+		memcpy(scores + begin, block_scores, block.count * sizeof(*scores));
+		if (progress)
+			progress("calibrating", fold + 1, VG_MODEL_CALIBRATION_FOLDS, progress_ctx);
+	}
+	set_thresholds(model, scores, n);
 	return 0;
 }

@@ -32,4 +32,18 @@ int vg_model_train(const struct vg_trace_set *normal, const struct vg_trace_set 
  * empty. */
 int vg_model_calibrate(struct vg_model *model, const struct vg_trace_set *normal);
 
+/* Cross-fitted calibration, for a model trained on all the normal traces
+ * there are: the same thresholds, read from scores that no trace gets from a
+ * model that saw it. NORMAL (the traces MODEL was trained on, in the same
+ * order) is cut into VG_MODEL_CALIBRATION_FOLDS contiguous blocks; each
+ * block is scored by a model trained with MODEL's seed on the other blocks
+ * and ATTACK (NULL or empty: normal-only). Contiguous blocks, not every
+ * k-th trace: traces are taken in directory and name order, so a block's
+ * programs are about as new to its model as a later recording's would be.
+ * Returns 0, or -1 after reporting the error. */
+#define VG_MODEL_CALIBRATION_FOLDS 4
+int vg_model_calibrate_cross(struct vg_model *model, const struct vg_trace_set *normal,
+			     const struct vg_trace_set *attack, vg_progress_fn progress,
+			     void *progress_ctx);
+
 #endif

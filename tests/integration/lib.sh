@@ -65,23 +65,14 @@ in_cgroup() {
 }
 
 # The precognition model the tests score with, so that what they drive
-# above the thresholds does not hang on the built-in model's training data.
-# Trained on two synthetic x86_64 traces of equal length: a normal program's
-# calls, and the run of uname() that the probes' --weird makes (x86_64
-# number 63). So the uname run costs the most (15 bits a call: a score of
-# about 960), what neither trace shows costs even (8 bits: about 512), and
-# the normal program's calls less.
+# above the thresholds does not hang on the built-in model's training data
+# (scripts/synthetic-model.sh): the run of uname() that the probes' --weird
+# makes costs the most (15 bits a call: a score of about 960), what its two
+# synthetic traces do not show costs even (8 bits: about 512), and the
+# normal program's calls less.
 test_model() {
-	local model=$WORK/test-model
-	[ -f "$model/model" ] && { echo "$model/model"; return; }
-	mkdir -p "$model/normal" "$model/attack"
-	# 2800 calls each: read write openat close fstat mmap mprotect brk lseek
-	# poll futex read write close, and uname.
-	for _ in $(seq 200); do echo "0 1 257 3 5 9 10 12 8 7 202 0 1 3"; done > "$model/normal/trace"
-	for _ in $(seq 200); do echo "63 63 63 63 63 63 63 63 63 63 63 63 63 63"; done > "$model/attack/trace"
-	"$VIGILANTE" model train --abi x86_64 --normal "$model/normal" --attack "$model/attack" \
-		-o "$model/model" > "$model/train.out" 2>&1 || fail "cannot train the test model: $(cat "$model/train.out")"
-	echo "$model/model"
+	scripts/synthetic-model.sh "$VIGILANTE" "$WORK/test-model" ||
+		fail "cannot train the test model"
 }
 
 # write_policy FILE [extra YAML]: a policy scoped to the test cgroup whose

@@ -234,6 +234,45 @@ static void test_evidence_is_clamped(void **state)
 	vg_trace_set_free(&attack);
 }
 
+/* Cross-fitted calibration, by hand: the 12 normal traces are 4 blocks of
+ * 3 in order; each block is scored by a model trained (same seed, same
+ * attack traces) on the other 9, and the thresholds are read from those 12
+ * scores. */
+static void test_cross_calibration_is_out_of_fold(void **state)
+{
+	struct vg_trace_set normal = normal_set();
+	struct vg_trace_set attack = constant_set(VG_SYS_uname, 600);
+	__u32 scores[12];
+	struct vg_model m, fold;
+
+	assert_int_equal(VG_MODEL_CALIBRATION_FOLDS, 4);
+	for (size_t block = 0; block < 4; block++) {
+		struct vg_trace others[9];
+		struct vg_trace_set rest = {.traces = others};
+
+		for (size_t i = 0; i < 12; i++)
+			if (i / 3 != block) {
+				others[rest.count++] = normal.traces[i];
+				rest.syscalls += normal.traces[i].len;
+			}
+		assert_int_equal(vg_model_train(&rest, &attack, 5, &fold, NULL, NULL), 0);
+		for (size_t i = block * 3; i < block * 3 + 3; i++)
+			scores[i] = vg_trace_score(&fold, &normal.traces[i]);
+	}
+	assert_int_equal(vg_model_train(&normal, &attack, 5, &m, NULL, NULL), 0);
+	assert_int_equal(vg_model_calibrate_cross(&m, &normal, &attack, NULL, NULL), 0);
+	assert_true(m.flag_threshold > 0);
+	assert_int_equal(m.flag_threshold, vg_threshold_at_fpr(scores, 12, 0.01));
+	assert_int_equal(m.block_threshold, vg_threshold_at_fpr(scores, 12, 0.001));
+
+	/* Fewer traces than blocks: refused, thresholds untouched. */
+	struct vg_trace_set few = {.traces = normal.traces, .count = 3};
+	assert_int_equal(vg_model_calibrate_cross(&m, &few, &attack, NULL, NULL), -1);
+	assert_int_equal(m.flag_threshold, vg_threshold_at_fpr(scores, 12, 0.01));
+	vg_trace_set_free(&normal);
+	vg_trace_set_free(&attack);
+}
+
 /* ---- model file ---------------------------------------------------------- */
 
 static void rechecksum(unsigned char *buf)
@@ -387,6 +426,7 @@ int main(void)
 	    cmocka_unit_test(test_training_is_deterministic_and_seeded),
 	    cmocka_unit_test(test_evidence_costs_by_hand),
 	    cmocka_unit_test(test_evidence_is_clamped),
+	    cmocka_unit_test(test_cross_calibration_is_out_of_fold),
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_truncated_at_every_length),
 	    cmocka_unit_test(test_trailing_bytes),

@@ -153,14 +153,14 @@ static void test_default_has_documented_values(void **state)
 	assert_int_equal(policy.exec_from_writable.mode, VG_MODE_MONITOR);
 	assert_paths(&policy.exec_from_writable.paths, writable, 3);
 	assert_int_equal(policy.precognition.mode, VG_MODE_MONITOR);
-	assert_int_equal(policy.precognition.flag_threshold, 593);
-	assert_int_equal(policy.precognition.block_threshold, 658);
+	assert_int_equal(policy.precognition.flag_threshold, 696);
+	assert_int_equal(policy.precognition.block_threshold, 737);
 	assert_null(policy.precognition.model);
 	assert_paths(&policy.precognition.protected_paths, protected_paths, 7);
 	assert_int_equal(policy.quarantine.mode, VG_MODE_OFF);
-	assert_int_equal(policy.quarantine.threshold, 700);
+	assert_int_equal(policy.quarantine.threshold, 800);
 	assert_int_equal(policy.vaccination.mode, VG_MODE_OFF);
-	assert_int_equal(policy.vaccination.threshold, 750);
+	assert_int_equal(policy.vaccination.threshold, 850);
 	assert_int_equal(policy.vaccination.ttl_seconds, 24 * 3600);
 	assert_int_equal(policy.honeypot.mode, VG_MODE_OFF);
 	assert_string_equal(policy.honeypot.decoy_dir, "/var/lib/vigilante/decoys");
@@ -438,9 +438,9 @@ static void test_block_below_flag(void **state)
 	    "  flag_threshold: 700\n"
 	    "  block_threshold: 650\n",
 	    NAME ":3:20: ", "block_threshold (650) must be >= precognition.flag_threshold");
-	/* Against the default block threshold (800), blame the key that is set. */
+	/* Against the default block threshold (737), blame the key that is set. */
 	assert_refused("precognition:\n  flag_threshold: 900\n", NAME ":2:19: ",
-		       "block_threshold (658) must be >= precognition.flag_threshold (900)");
+		       "block_threshold (737) must be >= precognition.flag_threshold (900)");
 	assert_refused("alerts:\n  exec_from_writable:\n    mode: enforce\n",
 		       NAME ":3:11: ", "this rule only alerts");
 	assert_refused("sensor:\n  ring_buffer_kb: 100\n",
