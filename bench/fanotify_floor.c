@@ -45,7 +45,8 @@ int main(int argc, char **argv)
 		if (len < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (len <= 0) {
-			fprintf(stderr, "fanotify_floor: read: %s\n", len ? strerror(errno) : "EOF");
+			fprintf(stderr, "fanotify_floor: read: %s\n",
+				len ? strerror(errno) : "EOF");
 			return 1;
 		}
 		for (struct fanotify_event_metadata *ev = (void *)buf; FAN_EVENT_OK(ev, len);

@@ -3,7 +3,9 @@
  *   getppid N   N getppid() calls (the cheapest syscall: sensor overhead)
  *   open N      N open/read/close of a small file
  *   exec N [PROGRAM]  N fork + exec of PROGRAM (default /bin/true), waiting
- *                     for each
+ *                     for each; prints the median iteration instead of the
+ *                     mean (a fork+exec is milliseconds here, and the
+ *                     host's hiccups would otherwise swamp tens of us)
  *   vaccinate N DIR   N `vaccine add` requests for DIR/1..DIR/N on the
  *                     control socket $VIGILANTE_SOCKET, one connection each,
  *                     each answered once its record is durable: the
@@ -57,23 +59,46 @@ static int run_open(long n)
 	return 0;
 }
 
+static int compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static int run_exec(long n, char *program)
 {
 	char *argv[] = {program, NULL};
+	double *times = calloc((size_t)n, sizeof(*times));
 
+	if (!times) {
+		fprintf(stderr, "workload: out of memory\n");
+		return 1;
+	}
 	for (long i = 0; i < n; i++) {
+		double start = now_ns();
 		pid_t pid = fork();
 		int status;
 
-		if (pid < 0)
+		if (pid < 0) {
+			fprintf(stderr, "workload: fork: %s\n", strerror(errno));
+			free(times);
 			return 1;
+		}
 		if (pid == 0) {
 			execv(argv[0], argv);
 			_exit(127);
 		}
-		if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+			fprintf(stderr, "workload: %s did not exit 0\n", program);
+			free(times);
 			return 1;
+		}
+		times[i] = now_ns() - start;
 	}
+	qsort(times, (size_t)n, sizeof(*times), compare_double);
+	printf("%.1f\n", times[n / 2]);
+	free(times);
 	return 0;
 }
 
@@ -152,7 +177,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "open"))
 		rc = run_open(n);
 	else if (!strcmp(argv[1], "exec"))
-		rc = run_exec(n, argc == 4 ? argv[3] : "/bin/true");
+		return run_exec(n, argc == 4 ? argv[3] : "/bin/true");
 	else if (!strcmp(argv[1], "vaccinate") && argc == 4)
 		rc = run_vaccinate(n, argv[3]);
 	else if (!strcmp(argv[1], "cross"))
