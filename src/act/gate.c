@@ -1,5 +1,7 @@
 #include "act/gate.h"
 
+#include "act/gate_deadline.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -63,6 +65,7 @@ struct vg_gate {
 	const struct vg_path_list *exec_filesystems;
 	pid_t daemon_tgid;
 	int fanotify_fd;
+	struct vg_gate_deadline *deadline;
 	int stop_fd;
 	int report_write_fd;
 	pthread_t thread;
@@ -635,7 +638,7 @@ static void event_path(const struct fanotify_event_metadata *ev, char *out, size
 
 static void report(struct vg_gate *g, enum vg_gate_kind kind,
 		   const struct fanotify_event_metadata *ev, const struct vg_verdict *verdict,
-		   uint32_t vaccine_id, bool refused)
+		   uint32_t vaccine_id, bool refused, bool late)
 {
 	struct vg_gate_decision d = {
 	    .kind = kind,
@@ -644,6 +647,7 @@ static void report(struct vg_gate *g, enum vg_gate_kind kind,
 	    .score = verdict ? verdict->score : 0,
 	    .verdict_flags = verdict ? verdict->flags : 0,
 	    .refused = refused,
+	    .late = late,
 	    .vaccine_id = vaccine_id,
 	};
 	event_path(ev, d.path, sizeof(d.path));
@@ -680,10 +684,11 @@ static void answer(struct vg_gate *g, const struct fanotify_event_metadata *ev)
 	enum vg_precog_mode mode = __atomic_load_n(&g->mode, __ATOMIC_RELAXED);
 	enum vg_gate_kind kind = (ev->mask & FAN_OPEN_EXEC_PERM) ? VG_GATE_EXEC : VG_GATE_OPEN;
 	struct vg_verdict verdict;
-	bool flagged = false, refuse;
+	bool flagged = false, refuse, late;
 	uint32_t vaccine = 0;
 
 	__atomic_add_fetch(&g->stats.events, 1, __ATOMIC_RELAXED);
+	gate_deadline_begin(g->deadline, ev->fd);
 	if (ev->pid != g->daemon_tgid) {
 		flagged = sensor_verdict(g->sensor, (uint32_t)ev->pid, &verdict) == 0;
 		if (!flagged && errno != ENOENT)
@@ -695,13 +700,15 @@ static void answer(struct vg_gate *g, const struct fanotify_event_metadata *ev)
 	    (vaccine && __atomic_load_n(&g->vaccine_mode, __ATOMIC_RELAXED) == VG_MODE_ENFORCE);
 	if (refuse)
 		response.response = FAN_DENY;
-	/* Answer first: the process is waiting in the kernel. */
-	if (write(g->fanotify_fd, &response, sizeof(response)) != sizeof(response))
-		vg_warn("gate: answering a permission event: %s", strerror(errno));
+	/* Answer first: the process is waiting in the kernel. Past the
+	 * deadline it has been allowed already, whatever was decided. */
+	late = !gate_deadline_answer(g->deadline, response.response);
+	if (late)
+		refuse = false;
 	if (refuse)
 		__atomic_add_fetch(&g->stats.refused, 1, __ATOMIC_RELAXED);
 	if (flagged || vaccine)
-		report(g, kind, ev, flagged ? &verdict : NULL, vaccine, refuse);
+		report(g, kind, ev, flagged ? &verdict : NULL, vaccine, refuse, late);
 }
 
 static void *gate_thread(void *arg)
@@ -764,7 +771,8 @@ int gate_start(const struct vg_gate_options *opts, struct vg_gate **out, int *re
 		snprintf(err, errlen, "gate: fanotify_init: %s", strerror(errno));
 		goto fail;
 	}
-	if (add_marks(g, opts, err, errlen))
+	if (add_marks(g, opts, err, errlen) ||
+	    gate_deadline_start(g->fanotify_fd, opts->deadline_ms, &g->deadline, err, errlen))
 		goto fail;
 	if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK)) {
 		snprintf(err, errlen, "gate: pipe: %s", strerror(errno));
@@ -813,12 +821,18 @@ void gate_set_mode(struct vg_gate *g, enum vg_precog_mode mode)
 	__atomic_store_n(&g->mode, mode, __ATOMIC_RELAXED);
 }
 
+void gate_set_deadline(struct vg_gate *g, uint32_t deadline_ms)
+{
+	gate_deadline_set(g->deadline, deadline_ms);
+}
+
 void gate_stats(const struct vg_gate *g, struct vg_gate_stats *out)
 {
 	out->events = __atomic_load_n(&g->stats.events, __ATOMIC_RELAXED);
 	out->refused = __atomic_load_n(&g->stats.refused, __ATOMIC_RELAXED);
 	out->fail_open = __atomic_load_n(&g->stats.fail_open, __ATOMIC_RELAXED);
 	out->reports_dropped = __atomic_load_n(&g->stats.reports_dropped, __ATOMIC_RELAXED);
+	out->late = g->deadline ? gate_deadline_late(g->deadline) : 0;
 }
 
 void gate_stop(struct vg_gate *g)
@@ -832,6 +846,7 @@ void gate_stop(struct vg_gate *g)
 			vg_warn("gate: signalling its thread: %s", strerror(errno));
 		pthread_join(g->thread, NULL);
 	}
+	gate_deadline_stop(g->deadline);
 	if (g->fanotify_fd >= 0)
 		close(g->fanotify_fd);
 	if (g->stop_fd >= 0)

@@ -8,8 +8,9 @@
  * vg_gate_decision records.
  *
  * Failing open: if the verdict cannot be read, the event is allowed and
- * counted. If the gate thread dies, the kernel closes the fanotify fd and
- * allows every waiting process: nothing can hang on the gate. */
+ * counted; an event not decided within the deadline is allowed by a
+ * watchdog and counted as late (act/gate_deadline.h). If the gate thread dies, the kernel closes
+ * the fanotify fd and allows every waiting process: nothing can hang on the gate. */
 #ifndef VG_ACT_GATE_H
 #define VG_ACT_GATE_H
 
@@ -33,6 +34,7 @@ struct vg_gate_decision {
 	uint32_t score;
 	uint32_t verdict_flags; /* VG_FLAGGED, VG_BLOCKED */
 	uint32_t refused;
+	uint32_t late;	     /* decided after the deadline: the event had been allowed */
 	uint32_t vaccine_id; /* the vaccine that refused (or would refuse) this exec; 0: none */
 	uint32_t path_len;
 	char path[1024];
@@ -43,6 +45,7 @@ struct vg_gate_stats {
 	uint64_t refused;	  /* answered FAN_DENY */
 	uint64_t fail_open;	  /* allowed because the verdict could not be read */
 	uint64_t reports_dropped; /* decisions not reported: the pipe was full */
+	uint64_t late;		  /* allowed because no decision came within the deadline */
 };
 
 struct vg_gate;
@@ -55,6 +58,7 @@ struct vg_gate_options {
 						      * once armed; must outlive the gate */
 	const struct vg_path_list
 	    *protected_paths; /* gate open of these files (dirs: their files) */
+	uint32_t deadline_ms; /* an event not decided by then is allowed (fail open) */
 };
 
 /* Starts the gate thread. Returns 0, or -1 with err set. *report_fd is the
@@ -62,6 +66,7 @@ struct vg_gate_options {
 int gate_start(const struct vg_gate_options *opts, struct vg_gate **out, int *report_fd, char *err,
 	       size_t errlen);
 void gate_set_mode(struct vg_gate *g, enum vg_precog_mode mode);
+void gate_set_deadline(struct vg_gate *g, uint32_t deadline_ms);
 
 /* A vaccine as the gate checks it (act/vaccine.h has the full form):
  *   VG_VACCINE_EXEC     the exec of a program with this content is refused;

@@ -74,9 +74,10 @@ static void print_human(struct json_object *r, void *ctx)
 	printf("processes: %lld in the table\n", (long long)num(r, "processes"));
 	printf("quarantine: %lld frozen\n", (long long)num(r, "quarantines_frozen"));
 	if (json_object_object_get_ex(r, "gate", &gate))
-		printf("gate:      %lld permission events, %lld refused, %lld failed open\n",
+		printf("gate:      %lld permission events, %lld refused, %lld failed open, %lld "
+		       "allowed past the deadline\n",
 		       (long long)num(gate, "events"), (long long)num(gate, "refused"),
-		       (long long)num(gate, "fail_open"));
+		       (long long)num(gate, "fail_open"), (long long)num(gate, "late"));
 	if (json_object_object_get_ex(r, "honeypot", &honeypot))
 		printf("honeypot:  %lld supervised workloads, %lld calls answered, %lld by flagged "
 		       "processes, %lld decoys served\n",

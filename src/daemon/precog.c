@@ -72,6 +72,7 @@ static int start_gates(struct daemon *d, char *err, size_t errlen)
 	    .mode = kernel_mode(d->policy.precognition.mode),
 	    .exec_filesystems = &d->policy.precognition.exec_gate,
 	    .protected_paths = &d->policy.precognition.protected_paths,
+	    .deadline_ms = d->policy.precognition.gate_deadline_ms,
 	};
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_GATE};
 
@@ -96,8 +97,10 @@ int precog_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t 
 		memset(&model, 0, sizeof(model));
 	sensor_set_precog(d->sensor, mode, p->precognition.flag_threshold,
 			  p->precognition.block_threshold, &model);
-	if (d->gate)
+	if (d->gate) {
 		gate_set_mode(d->gate, mode);
+		gate_set_deadline(d->gate, p->precognition.gate_deadline_ms);
+	}
 	sensor_set_hold_flagged(d->sensor, exec_gate_wanted(d, p) && !d->exec_gate_armed);
 	sensor_set_quarantine(d->sensor,
 			      p->quarantine.mode == VG_MODE_OFF ? 0 : p->quarantine.threshold,
@@ -284,6 +287,8 @@ static void publish_decision(struct daemon *d, const struct vg_gate_decision *g)
 	json_object_object_add(obj, "what",
 			       json_object_new_string(g->kind == VG_GATE_EXEC ? "exec" : "open"));
 	json_object_object_add(obj, "refused", json_object_new_boolean(g->refused));
+	if (g->late)
+		json_object_object_add(obj, "late", json_object_new_boolean(true));
 	json_object_object_add(
 	    obj, "mode", json_object_new_string(policy_mode_name(d->policy.precognition.mode)));
 	json_text_add(obj, "path", g->path, g->path_len);

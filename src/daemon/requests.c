@@ -134,6 +134,7 @@ static void send_status(struct daemon *d, struct control_client *c)
 		json_object_object_add(gate, "events", json_object_new_uint64(g.events));
 		json_object_object_add(gate, "refused", json_object_new_uint64(g.refused));
 		json_object_object_add(gate, "fail_open", json_object_new_uint64(g.fail_open));
+		json_object_object_add(gate, "late", json_object_new_uint64(g.late));
 		json_object_object_add(gate, "reports_dropped",
 				       json_object_new_uint64(g.reports_dropped));
 		json_object_object_add(r, "gate", gate);

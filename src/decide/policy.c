@@ -1042,6 +1042,7 @@ enum {
 	PRECOGNITION_PROTECTED,
 	PRECOGNITION_EXEC_GATE,
 	PRECOGNITION_PROFILES,
+	PRECOGNITION_GATE_DEADLINE,
 	PRECOGNITION_KEYS
 };
 static const char *const precognition_keys[] = {
@@ -1052,6 +1053,7 @@ static const char *const precognition_keys[] = {
     [PRECOGNITION_PROTECTED] = "protected_paths",
     [PRECOGNITION_EXEC_GATE] = "exec_gate",
     [PRECOGNITION_PROFILES] = "profiles",
+    [PRECOGNITION_GATE_DEADLINE] = "gate_deadline_ms",
 };
 
 static int load_precognition(struct loader *ld, const struct field *section,
@@ -1073,7 +1075,9 @@ static int load_precognition(struct loader *ld, const struct field *section,
 	    parse_path_list(ld, &f[PRECOGNITION_PROTECTED],
 			    &policy->precognition.protected_paths) ||
 	    parse_path_list(ld, &f[PRECOGNITION_EXEC_GATE], &policy->precognition.exec_gate) ||
-	    parse_path_field(ld, &f[PRECOGNITION_PROFILES], &policy->precognition.profiles))
+	    parse_path_field(ld, &f[PRECOGNITION_PROFILES], &policy->precognition.profiles) ||
+	    parse_u32(ld, &f[PRECOGNITION_GATE_DEADLINE], 1, 60000,
+		      &policy->precognition.gate_deadline_ms))
 		return -1;
 	if (policy->precognition.block_threshold < policy->precognition.flag_threshold) {
 		/* Point at the threshold the file sets; the other is a default. */
@@ -1450,6 +1454,7 @@ static int set_defaults(struct vg_policy *policy)
 	policy->precognition.mode = VG_MODE_MONITOR;
 	policy->precognition.flag_threshold = 696; /* the built-in model's calibration */
 	policy->precognition.block_threshold = 737;
+	policy->precognition.gate_deadline_ms = 200;
 	policy->quarantine.mode = VG_MODE_OFF;
 	policy->quarantine.threshold = 800;
 	policy->quarantine.action = VG_QUARANTINE_HOLD;

@@ -101,6 +101,7 @@ struct vg_policy {
 		char *model;		  /* NULL: the embedded model */
 		struct vg_path_list protected_paths;
 		struct vg_path_list exec_gate; /* exec is gated on these paths' filesystems */
+		uint32_t gate_deadline_ms;     /* a gate event not decided by then is allowed */
 		char *profiles; /* NULL: none; else `vigilante learn`'s per-program profiles */
 	} precognition;
 

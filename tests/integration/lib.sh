@@ -22,10 +22,11 @@ TEST_MOUNTS=()
 # $RUN_PREFIX-...: cleanup ends whatever of them is left.
 RUN_PREFIX="vgtest-$$"
 
-# A tmpfs of the test's own, for files the gates protect.
+# A tmpfs of the test's own, for files the gates protect:
+# mount_test_tmpfs DIR [SIZE] (default 16m).
 mount_test_tmpfs() {
 	mkdir -p "$1"
-	mount -t tmpfs -o size=16m,mode=0755 vigilante-test "$1" || fail "cannot mount a tmpfs on $1"
+	mount -t tmpfs -o "size=${2:-16m},mode=0755" vigilante-test "$1" || fail "cannot mount a tmpfs on $1"
 	TEST_MOUNTS+=("$1")
 }
 
@@ -80,7 +81,7 @@ test_model() {
 # with the test model, flags at 700 and blocks at 800 (above anything but the
 # probes' uname runs), runs in PRECOG_MODE (default monitor) and gates only
 # what the test names in EXEC_GATE and PROTECTED (default: nothing), never
-# the host's own files.
+# the host's own files, answering within GATE_DEADLINE_MS (default 200).
 write_policy() {
 	local file=$1 model
 	shift
@@ -105,6 +106,7 @@ precognition:
   block_threshold: 800
   exec_gate: ${EXEC_GATE:-[]}
   protected_paths: ${PROTECTED:-[]}
+  gate_deadline_ms: ${GATE_DEADLINE_MS:-200}
 $*
 YAML
 }

@@ -157,6 +157,7 @@ static void test_default_has_documented_values(void **state)
 	assert_int_equal(policy.precognition.block_threshold, 737);
 	assert_null(policy.precognition.model);
 	assert_paths(&policy.precognition.protected_paths, protected_paths, 7);
+	assert_int_equal(policy.precognition.gate_deadline_ms, 200);
 	assert_int_equal(policy.quarantine.mode, VG_MODE_OFF);
 	assert_int_equal(policy.quarantine.threshold, 800);
 	assert_int_equal(policy.vaccination.mode, VG_MODE_OFF);
@@ -419,6 +420,10 @@ static void test_out_of_range(void **state)
 	assert_refused("scope: {kind: pidtree, pid: 4194305}\n", NAME ":1:29: ", "out of range");
 	assert_refused("vaccination: {ttl: 366d}\n", NAME ":1:20: ", "out of range 1s..365d");
 	assert_refused("vaccination: {ttl: 0}\n", NAME ":1:20: ", "out of range 1s..365d");
+	assert_refused("precognition: {gate_deadline_ms: 0}\n", NAME ":1:34: ",
+		       "precognition.gate_deadline_ms: '0' is out of range 1..60000");
+	assert_refused("precognition: {gate_deadline_ms: 60001}\n",
+		       NAME ":1:34: ", "out of range 1..60000");
 	assert_refused("vaccination: {ttl: 24x}\n", NAME ":1:20: ", "expected a duration");
 	assert_refused("version: 2\n", NAME ":1:10: ", "unsupported policy version 2");
 }
