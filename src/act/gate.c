@@ -678,9 +678,9 @@ static uint32_t vaccine_for(struct vg_gate *g, const struct fanotify_event_metad
 	return id;
 }
 
-static void answer(struct vg_gate *g, const struct fanotify_event_metadata *ev)
+/* Decides and answers event INDEX of the batch the gate thread read. */
+static void answer(struct vg_gate *g, const struct fanotify_event_metadata *ev, size_t index)
 {
-	struct fanotify_response response = {.fd = ev->fd, .response = FAN_ALLOW};
 	enum vg_precog_mode mode = __atomic_load_n(&g->mode, __ATOMIC_RELAXED);
 	enum vg_gate_kind kind = (ev->mask & FAN_OPEN_EXEC_PERM) ? VG_GATE_EXEC : VG_GATE_OPEN;
 	struct vg_verdict verdict;
@@ -688,7 +688,6 @@ static void answer(struct vg_gate *g, const struct fanotify_event_metadata *ev)
 	uint32_t vaccine = 0;
 
 	__atomic_add_fetch(&g->stats.events, 1, __ATOMIC_RELAXED);
-	gate_deadline_begin(g->deadline, ev->fd);
 	if (ev->pid != g->daemon_tgid) {
 		flagged = sensor_verdict(g->sensor, (uint32_t)ev->pid, &verdict) == 0;
 		if (!flagged && errno != ENOENT)
@@ -698,11 +697,9 @@ static void answer(struct vg_gate *g, const struct fanotify_event_metadata *ev)
 	refuse =
 	    (flagged && (verdict.flags & VG_BLOCKED) && mode == VG_PRECOG_ENFORCE) ||
 	    (vaccine && __atomic_load_n(&g->vaccine_mode, __ATOMIC_RELAXED) == VG_MODE_ENFORCE);
-	if (refuse)
-		response.response = FAN_DENY;
 	/* Answer first: the process is waiting in the kernel. Past the
 	 * deadline it has been allowed already, whatever was decided. */
-	late = !gate_deadline_answer(g->deadline, response.response);
+	late = !gate_deadline_answer(g->deadline, index, refuse ? FAN_DENY : FAN_ALLOW);
 	if (late)
 		refuse = false;
 	if (refuse)
@@ -717,9 +714,14 @@ static void *gate_thread(void *arg)
 	char buf[8192] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
 	struct pollfd fds[2] = {{.fd = g->fanotify_fd, .events = POLLIN},
 				{.fd = g->stop_fd, .events = POLLIN}};
+	int batch[VG_GATE_BATCH_MAX];
+	size_t count;
+
+	_Static_assert(sizeof(buf) / sizeof(struct fanotify_event_metadata) <= VG_GATE_BATCH_MAX,
+		       "a read can return more events than a deadline batch holds");
 
 	for (;;) {
-		ssize_t len;
+		ssize_t len, left;
 
 		if (poll(fds, 2, -1) < 0 && errno != EINTR)
 			break;
@@ -732,18 +734,31 @@ static void *gate_thread(void *arg)
 			vg_err("gate: reading fanotify events: %s", strerror(errno));
 			break;
 		}
-		for (struct fanotify_event_metadata *ev = (void *)buf; FAN_EVENT_OK(ev, len);
-		     ev = FAN_EVENT_NEXT(ev, len)) {
+		/* FAN_EVENT_NEXT consumes its length: one copy per pass. */
+		left = len;
+		count = 0;
+		for (struct fanotify_event_metadata *ev = (void *)buf; FAN_EVENT_OK(ev, left);
+		     ev = FAN_EVENT_NEXT(ev, left)) {
 			if (ev->vers != FANOTIFY_METADATA_VERSION) {
 				vg_err("gate: fanotify metadata version %u, expected %u", ev->vers,
 				       FANOTIFY_METADATA_VERSION);
 				return NULL;
 			}
+			/* fd < 0: a queue overflow; no permission event is ever dropped. */
+			if (ev->fd >= 0)
+				batch[count++] = ev->fd;
+		}
+		gate_deadline_begin(g->deadline, batch, count);
+		left = len;
+		count = 0;
+		for (struct fanotify_event_metadata *ev = (void *)buf; FAN_EVENT_OK(ev, left);
+		     ev = FAN_EVENT_NEXT(ev, left)) {
 			if (ev->fd < 0)
-				continue; /* queue overflow: no permission event is ever dropped */
-			answer(g, ev);
+				continue;
+			answer(g, ev, count++);
 			close(ev->fd);
 		}
+		gate_deadline_end(g->deadline);
 	}
 	return NULL;
 }

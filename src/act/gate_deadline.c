@@ -1,15 +1,19 @@
 #include "act/gate_deadline.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fanotify.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+
+/* While the gate thread is held up, how often the watchdog looks for it
+ * being done between reads of the queue. */
+#define DRAIN_POLL_MS 10
 
 struct vg_gate_deadline {
 	pthread_mutex_t lock; /* guards everything below but late */
@@ -17,10 +21,15 @@ struct vg_gate_deadline {
 	pthread_t thread;
 	int fanotify_fd;
 	uint64_t deadline_ns;
-	int pending_fd;	     /* the event being decided; -1: none */
-	struct timespec due; /* CLOCK_MONOTONIC: when the watchdog allows it */
-	bool answered;	     /* the pending event has had its answer */
-	bool idle;	     /* the watchdog waits for an event, with no time set */
+	/* The batch the gate thread is deciding. */
+	int fds[VG_GATE_BATCH_MAX];
+	bool answered[VG_GATE_BATCH_MAX];
+	size_t count;
+	size_t unanswered;
+	bool busy;	     /* between begin and end */
+	uint64_t batch;	     /* counts batches begun */
+	struct timespec due; /* CLOCK_MONOTONIC: when the watchdog allows them */
+	bool idle;	     /* the watchdog waits for a batch, with no time set */
 	bool stopping;
 	uint64_t late; /* atomic */
 };
@@ -30,16 +39,33 @@ static bool before(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-/* Writes the answer for the pending event. Called with the lock held. */
-static bool respond(struct vg_gate_deadline *d, uint32_t response)
+static void respond(int fanotify_fd, int fd, uint32_t response)
 {
-	struct fanotify_response answer = {.fd = d->pending_fd, .response = response};
+	struct fanotify_response answer = {.fd = fd, .response = response};
 
-	d->answered = true;
-	if (write(d->fanotify_fd, &answer, sizeof(answer)) == sizeof(answer))
-		return true;
-	vg_warn("gate: answering a permission event: %s", strerror(errno));
-	return false;
+	if (write(fanotify_fd, &answer, sizeof(answer)) != sizeof(answer))
+		vg_warn("gate: answering a permission event: %s", strerror(errno));
+}
+
+/* The gate thread is held up past the deadline: reads the events queued
+ * behind its batch and allows them at once. Called without the lock. */
+static void drain(struct vg_gate_deadline *d)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	struct pollfd pfd = {.fd = d->fanotify_fd, .events = POLLIN};
+	ssize_t len;
+
+	if (poll(&pfd, 1, DRAIN_POLL_MS) <= 0 || !(pfd.revents & POLLIN))
+		return;
+	len = read(d->fanotify_fd, buf, sizeof(buf));
+	for (struct fanotify_event_metadata *ev = (void *)buf; len > 0 && FAN_EVENT_OK(ev, len);
+	     ev = FAN_EVENT_NEXT(ev, len)) {
+		if (ev->fd < 0)
+			continue;
+		respond(d->fanotify_fd, ev->fd, FAN_ALLOW);
+		close(ev->fd);
+		__atomic_add_fetch(&d->late, 1, __ATOMIC_RELAXED);
+	}
 }
 
 static void *watchdog(void *arg)
@@ -50,7 +76,7 @@ static void *watchdog(void *arg)
 	while (!d->stopping) {
 		struct timespec now;
 
-		if (d->pending_fd < 0 || d->answered) {
+		if (!d->busy || d->unanswered == 0) {
 			d->idle = true;
 			pthread_cond_wait(&d->changed, &d->lock);
 			d->idle = false;
@@ -61,8 +87,20 @@ static void *watchdog(void *arg)
 			pthread_cond_timedwait(&d->changed, &d->lock, &d->due);
 			continue;
 		}
-		respond(d, FAN_ALLOW);
-		__atomic_add_fetch(&d->late, 1, __ATOMIC_RELAXED);
+		for (size_t i = 0; i < d->count; i++) {
+			if (d->answered[i])
+				continue;
+			respond(d->fanotify_fd, d->fds[i], FAN_ALLOW);
+			d->answered[i] = true;
+			__atomic_add_fetch(&d->late, 1, __ATOMIC_RELAXED);
+		}
+		d->unanswered = 0;
+		/* Until the gate thread is done with this batch. */
+		for (uint64_t held_up = d->batch; d->busy && d->batch == held_up && !d->stopping;) {
+			pthread_mutex_unlock(&d->lock);
+			drain(d);
+			pthread_mutex_lock(&d->lock);
+		}
 	}
 	pthread_mutex_unlock(&d->lock);
 	return NULL;
@@ -80,7 +118,6 @@ int gate_deadline_start(int fanotify_fd, uint32_t deadline_ms, struct vg_gate_de
 	}
 	d->fanotify_fd = fanotify_fd;
 	d->deadline_ns = (uint64_t)deadline_ms * 1000000;
-	d->pending_fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -105,38 +142,55 @@ void gate_deadline_set(struct vg_gate_deadline *d, uint32_t deadline_ms)
 	pthread_mutex_unlock(&d->lock);
 }
 
-void gate_deadline_begin(struct vg_gate_deadline *d, int fd)
+void gate_deadline_begin(struct vg_gate_deadline *d, const int *fds, size_t count)
 {
 	struct timespec due;
 	uint64_t ns;
 
+	if (count > VG_GATE_BATCH_MAX)
+		count = VG_GATE_BATCH_MAX;
 	clock_gettime(CLOCK_MONOTONIC, &due);
 	pthread_mutex_lock(&d->lock);
 	ns = (uint64_t)due.tv_nsec + d->deadline_ns;
 	due.tv_sec += (time_t)(ns / 1000000000);
 	due.tv_nsec = (long)(ns % 1000000000);
 	d->due = due;
-	d->pending_fd = fd;
-	d->answered = false;
+	memcpy(d->fds, fds, count * sizeof(*fds));
+	memset(d->answered, 0, count * sizeof(*d->answered));
+	d->count = count;
+	d->unanswered = count;
+	d->busy = true;
+	d->batch++;
 	/* A watchdog already waiting on a time wakes then and finds this
-	 * event: under a stream of events it wakes once per deadline, not once
-	 * per event. */
+	 * batch: under a stream of events it wakes about once per deadline,
+	 * not once per event. */
 	if (d->idle)
 		pthread_cond_signal(&d->changed);
 	pthread_mutex_unlock(&d->lock);
 }
 
-bool gate_deadline_answer(struct vg_gate_deadline *d, uint32_t response)
+bool gate_deadline_answer(struct vg_gate_deadline *d, size_t index, uint32_t response)
 {
 	bool in_time;
 
 	pthread_mutex_lock(&d->lock);
-	in_time = !d->answered;
-	if (in_time)
-		respond(d, response);
-	d->pending_fd = -1;
+	in_time = index < d->count && !d->answered[index];
+	if (in_time) {
+		respond(d->fanotify_fd, d->fds[index], response);
+		d->answered[index] = true;
+		d->unanswered--;
+	}
 	pthread_mutex_unlock(&d->lock);
 	return in_time;
+}
+
+void gate_deadline_end(struct vg_gate_deadline *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->busy = false;
+	d->count = 0;
+	d->unanswered = 0;
+	pthread_mutex_unlock(&d->lock);
 }
 
 uint64_t gate_deadline_late(const struct vg_gate_deadline *d)

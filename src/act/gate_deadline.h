@@ -1,33 +1,43 @@
 /* The gate's deadline. The gate thread answers each fanotify permission
  * event as soon as it has decided, but some decisions take time (hashing a
  * large program the first time it runs, reading a process's argv). A
- * watchdog thread allows the event the gate thread is working on once it
- * has waited longer than the deadline: the exec or open goes ahead (fail
- * open, counted as late), and the decision still completes, so what it
- * learned (a program's hash) is kept for the next event. One event at a
- * time, as the gate thread takes them. */
+ * watchdog thread sees to it that no event waits longer than the deadline:
+ *   - the events the gate thread has read (a batch) are allowed once they
+ *     have waited that long (fail open, counted as late); the decisions
+ *     still complete, so what they learned (a program's hash) is kept;
+ *   - while the gate thread is still held up past the deadline, the
+ *     watchdog itself reads the events queued behind and allows them at
+ *     once, undecided (counted as late too).
+ * The gate thread resumes deciding as soon as it is done. */
 #ifndef VG_ACT_GATE_DEADLINE_H
 #define VG_ACT_GATE_DEADLINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/fanotify.h>
+
+/* The most events one read of the gate's 8 KiB buffer returns. */
+#define VG_GATE_BATCH_MAX (8192 / sizeof(struct fanotify_event_metadata))
 
 struct vg_gate_deadline;
 
-/* Starts the watchdog for events read from FANOTIFY_FD. Returns 0, or -1
- * with err set. */
+/* Starts the watchdog for events read from FANOTIFY_FD (non-blocking).
+ * Returns 0, or -1 with err set. */
 int gate_deadline_start(int fanotify_fd, uint32_t deadline_ms, struct vg_gate_deadline **out,
 			char *err, size_t errlen);
 void gate_deadline_set(struct vg_gate_deadline *d, uint32_t deadline_ms);
-/* The gate thread has read the event whose fd is FD: its clock starts. */
-void gate_deadline_begin(struct vg_gate_deadline *d, int fd);
-/* The gate thread has decided: writes RESPONSE (FAN_ALLOW or FAN_DENY) for
- * the event begun last, unless the watchdog has already allowed it. Returns
- * true if RESPONSE was the answer, false if the event was late. After it
- * returns, the watchdog no longer touches the event's fd. */
-bool gate_deadline_answer(struct vg_gate_deadline *d, uint32_t response);
-/* Events the watchdog allowed because the deadline passed. */
+/* The gate thread has read these events (their fds, at most
+ * VG_GATE_BATCH_MAX): their clock starts. */
+void gate_deadline_begin(struct vg_gate_deadline *d, const int *fds, size_t count);
+/* The gate thread has decided event INDEX of the batch: writes RESPONSE
+ * (FAN_ALLOW or FAN_DENY) unless the watchdog has already allowed it.
+ * Returns true if RESPONSE was the answer, false if the event was late.
+ * After it returns, the watchdog no longer touches the event's fd. */
+bool gate_deadline_answer(struct vg_gate_deadline *d, size_t index, uint32_t response);
+/* The gate thread is done with the batch. */
+void gate_deadline_end(struct vg_gate_deadline *d);
+/* Events allowed because the deadline passed: decided late, or not at all. */
 uint64_t gate_deadline_late(const struct vg_gate_deadline *d);
 void gate_deadline_stop(struct vg_gate_deadline *d);
 

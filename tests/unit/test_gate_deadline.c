@@ -1,6 +1,7 @@
-/* The gate's deadline watchdog (act/gate_deadline.h), with a pipe standing
- * in for the fanotify fd: what it writes there is what fanotify would have
- * received as answers. */
+/* The gate's deadline watchdog (act/gate_deadline.h), with one end of a
+ * socket pair standing in for the fanotify fd: what the watchdog writes
+ * there is what fanotify would have received as answers, and what the test
+ * writes into the other end are the events queued behind the batch. */
 #include "act/gate_deadline.h"
 
 #include <fcntl.h>
@@ -8,24 +9,29 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
-#include <sys/fanotify.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 struct watched {
-	int pipe[2];
+	int fanotify; /* the watchdog's end */
+	int kernel;   /* the test's end */
 	struct vg_gate_deadline *deadline;
 };
 
 static int setup(void **state)
 {
 	static struct watched w;
+	int pair[2];
 	char err[256];
 
-	assert_int_equal(pipe2(w.pipe, O_NONBLOCK | O_CLOEXEC), 0);
-	assert_int_equal(gate_deadline_start(w.pipe[1], 5, &w.deadline, err, sizeof(err)), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair),
+			 0);
+	w.fanotify = pair[0];
+	w.kernel = pair[1];
+	assert_int_equal(gate_deadline_start(w.fanotify, 5, &w.deadline, err, sizeof(err)), 0);
 	*state = &w;
 	return 0;
 }
@@ -35,8 +41,8 @@ static int teardown(void **state)
 	struct watched *w = *state;
 
 	gate_deadline_stop(w->deadline);
-	close(w->pipe[0]);
-	close(w->pipe[1]);
+	close(w->fanotify);
+	close(w->kernel);
 	return 0;
 }
 
@@ -52,58 +58,104 @@ static struct fanotify_response next_answer(const struct watched *w)
 {
 	struct fanotify_response r = {.fd = -1};
 
-	if (read(w->pipe[0], &r, sizeof(r)) != sizeof(r))
+	if (read(w->kernel, &r, sizeof(r)) != sizeof(r))
 		r.fd = -1;
 	return r;
 }
 
-static void test_in_time_answer_is_the_decision(void **state)
+static void test_in_time_answers_are_the_decisions(void **state)
 {
 	struct watched *w = *state;
+	const int fds[2] = {40, 41};
 	struct fanotify_response r;
 
-	gate_deadline_begin(w->deadline, 40);
-	assert_true(gate_deadline_answer(w->deadline, FAN_DENY));
+	gate_deadline_begin(w->deadline, fds, 2);
+	assert_true(gate_deadline_answer(w->deadline, 0, FAN_DENY));
+	assert_true(gate_deadline_answer(w->deadline, 1, FAN_ALLOW));
+	gate_deadline_end(w->deadline);
 	r = next_answer(w);
 	assert_int_equal(r.fd, 40);
 	assert_int_equal(r.response, FAN_DENY);
-	assert_int_equal(next_answer(w).fd, -1);
+	r = next_answer(w);
+	assert_int_equal(r.fd, 41);
+	assert_int_equal(r.response, FAN_ALLOW);
 	sleep_ms(20); /* past the deadline: nothing more is written */
 	assert_int_equal(next_answer(w).fd, -1);
 	assert_int_equal(gate_deadline_late(w->deadline), 0);
 }
 
-static void test_late_event_is_allowed_once(void **state)
+/* The first event takes too long: it and the one behind it in the batch
+ * are allowed once, the decisions that come after are not written. */
+static void test_late_batch_is_allowed_once(void **state)
 {
 	struct watched *w = *state;
+	const int fds[2] = {42, 43};
 	struct fanotify_response r;
 
-	gate_deadline_begin(w->deadline, 41);
+	gate_deadline_begin(w->deadline, fds, 2);
 	sleep_ms(50);
-	r = next_answer(w);
-	assert_int_equal(r.fd, 41);
-	assert_int_equal(r.response, FAN_ALLOW);
-	assert_int_equal(gate_deadline_late(w->deadline), 1);
-	/* The decision that comes after is not written. */
-	assert_false(gate_deadline_answer(w->deadline, FAN_DENY));
+	for (int fd = 42; fd <= 43; fd++) {
+		r = next_answer(w);
+		assert_int_equal(r.fd, fd);
+		assert_int_equal(r.response, FAN_ALLOW);
+	}
+	assert_int_equal(gate_deadline_late(w->deadline), 2);
+	assert_false(gate_deadline_answer(w->deadline, 0, FAN_DENY));
+	assert_false(gate_deadline_answer(w->deadline, 1, FAN_DENY));
+	gate_deadline_end(w->deadline);
 	assert_int_equal(next_answer(w).fd, -1);
 
-	/* The next event starts its own clock. */
-	gate_deadline_begin(w->deadline, 42);
-	assert_true(gate_deadline_answer(w->deadline, FAN_ALLOW));
-	assert_int_equal(next_answer(w).fd, 42);
-	assert_int_equal(gate_deadline_late(w->deadline), 1);
+	/* The next batch starts its own clock. */
+	const int next = 44;
+	gate_deadline_begin(w->deadline, &next, 1);
+	assert_true(gate_deadline_answer(w->deadline, 0, FAN_ALLOW));
+	gate_deadline_end(w->deadline);
+	assert_int_equal(next_answer(w).fd, 44);
+	assert_int_equal(gate_deadline_late(w->deadline), 2);
 }
 
-static void test_new_deadline_applies_to_next_event(void **state)
+/* While the gate thread is still held up past the deadline, events queued
+ * behind its batch are read by the watchdog, allowed and their fds closed. */
+static void test_queue_drained_while_held_up(void **state)
 {
 	struct watched *w = *state;
+	const int held = 45;
+	int queued = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	struct fanotify_event_metadata ev = {
+	    .event_len = sizeof(ev),
+	    .vers = FANOTIFY_METADATA_VERSION,
+	    .metadata_len = sizeof(ev),
+	    .mask = FAN_OPEN_EXEC_PERM,
+	    .fd = queued,
+	    .pid = 1,
+	};
+	struct fanotify_response r;
+
+	assert_true(queued >= 0);
+	gate_deadline_begin(w->deadline, &held, 1);
+	sleep_ms(30);
+	assert_int_equal(next_answer(w).fd, 45);
+	assert_int_equal(write(w->kernel, &ev, sizeof(ev)), sizeof(ev));
+	sleep_ms(50);
+	r = next_answer(w);
+	assert_int_equal(r.fd, queued);
+	assert_int_equal(r.response, FAN_ALLOW);
+	assert_int_equal(fcntl(queued, F_GETFD), -1); /* the watchdog closed it */
+	assert_int_equal(gate_deadline_late(w->deadline), 4);
+	gate_deadline_end(w->deadline);
+}
+
+static void test_new_deadline_applies_to_next_batch(void **state)
+{
+	struct watched *w = *state;
+	const int fd = 46;
 
 	gate_deadline_set(w->deadline, 60000);
-	gate_deadline_begin(w->deadline, 43);
+	gate_deadline_begin(w->deadline, &fd, 1);
 	sleep_ms(50); /* ten times the old deadline */
 	assert_int_equal(next_answer(w).fd, -1);
-	assert_true(gate_deadline_answer(w->deadline, FAN_DENY));
+	assert_true(gate_deadline_answer(w->deadline, 0, FAN_DENY));
+	gate_deadline_end(w->deadline);
 	assert_int_equal(next_answer(w).response, FAN_DENY);
 	gate_deadline_set(w->deadline, 5);
 }
@@ -111,9 +163,10 @@ static void test_new_deadline_applies_to_next_event(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_in_time_answer_is_the_decision),
-	    cmocka_unit_test(test_late_event_is_allowed_once),
-	    cmocka_unit_test(test_new_deadline_applies_to_next_event),
+	    cmocka_unit_test(test_in_time_answers_are_the_decisions),
+	    cmocka_unit_test(test_late_batch_is_allowed_once),
+	    cmocka_unit_test(test_queue_drained_while_held_up),
+	    cmocka_unit_test(test_new_deadline_applies_to_next_batch),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
