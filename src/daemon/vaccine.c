@@ -25,6 +25,7 @@
 #include "common/file_hash.h"
 #include "common/log.h"
 #include "record/event_json.h"
+#include "record/json_text.h"
 
 static uint64_t to_boot(const struct daemon *d, uint64_t real_ns)
 {
@@ -365,7 +366,8 @@ static int replay_one(const struct wal_record *rec, void *ctx)
 
 	if (rec->type != WAL_VACCINE)
 		return 0;
-	obj = json_tokener_parse((const char *)rec->payload);
+	/* The payload is LEN bytes in the log's buffer, not a C string. */
+	obj = json_text_parse((const char *)rec->payload, rec->len);
 	if (!obj) {
 		vg_warn("vaccines: forensic record %llu is not JSON; skipped",
 			(unsigned long long)rec->seq);
