@@ -742,6 +742,7 @@ static void *gate_thread(void *arg)
 			if (ev->vers != FANOTIFY_METADATA_VERSION) {
 				vg_err("gate: fanotify metadata version %u, expected %u", ev->vers,
 				       FANOTIFY_METADATA_VERSION);
+				gate_deadline_abandon(g->deadline);
 				return NULL;
 			}
 			/* fd < 0: a queue overflow; no permission event is ever dropped. */
@@ -760,6 +761,8 @@ static void *gate_thread(void *arg)
 		}
 		gate_deadline_end(g->deadline);
 	}
+	if (!fds[1].revents)
+		gate_deadline_abandon(g->deadline);
 	return NULL;
 }
 

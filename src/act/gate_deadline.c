@@ -30,6 +30,7 @@ struct vg_gate_deadline {
 	uint64_t batch;	     /* counts batches begun */
 	struct timespec due; /* CLOCK_MONOTONIC: when the watchdog allows them */
 	bool idle;	     /* the watchdog waits for a batch, with no time set */
+	bool abandoned;	     /* the gate thread is gone: allow everything */
 	bool stopping;
 	uint64_t late; /* atomic */
 };
@@ -68,6 +69,20 @@ static void drain(struct vg_gate_deadline *d)
 	}
 }
 
+/* Allows every event of the batch that has no answer yet. Called with
+ * the lock held. */
+static void allow_batch(struct vg_gate_deadline *d)
+{
+	for (size_t i = 0; i < d->count; i++) {
+		if (d->answered[i])
+			continue;
+		respond(d->fanotify_fd, d->fds[i], FAN_ALLOW);
+		d->answered[i] = true;
+		__atomic_add_fetch(&d->late, 1, __ATOMIC_RELAXED);
+	}
+	d->unanswered = 0;
+}
+
 static void *watchdog(void *arg)
 {
 	struct vg_gate_deadline *d = arg;
@@ -76,6 +91,13 @@ static void *watchdog(void *arg)
 	while (!d->stopping) {
 		struct timespec now;
 
+		if (d->abandoned) {
+			allow_batch(d);
+			pthread_mutex_unlock(&d->lock);
+			drain(d);
+			pthread_mutex_lock(&d->lock);
+			continue;
+		}
 		if (!d->busy || d->unanswered == 0) {
 			d->idle = true;
 			pthread_cond_wait(&d->changed, &d->lock);
@@ -87,14 +109,7 @@ static void *watchdog(void *arg)
 			pthread_cond_timedwait(&d->changed, &d->lock, &d->due);
 			continue;
 		}
-		for (size_t i = 0; i < d->count; i++) {
-			if (d->answered[i])
-				continue;
-			respond(d->fanotify_fd, d->fds[i], FAN_ALLOW);
-			d->answered[i] = true;
-			__atomic_add_fetch(&d->late, 1, __ATOMIC_RELAXED);
-		}
-		d->unanswered = 0;
+		allow_batch(d);
 		/* Until the gate thread is done with this batch. */
 		for (uint64_t held_up = d->batch; d->busy && d->batch == held_up && !d->stopping;) {
 			pthread_mutex_unlock(&d->lock);
@@ -190,6 +205,14 @@ void gate_deadline_end(struct vg_gate_deadline *d)
 	d->busy = false;
 	d->count = 0;
 	d->unanswered = 0;
+	pthread_mutex_unlock(&d->lock);
+}
+
+void gate_deadline_abandon(struct vg_gate_deadline *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->abandoned = true;
+	pthread_cond_signal(&d->changed);
 	pthread_mutex_unlock(&d->lock);
 }
 

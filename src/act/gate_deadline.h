@@ -37,6 +37,9 @@ void gate_deadline_begin(struct vg_gate_deadline *d, const int *fds, size_t coun
 bool gate_deadline_answer(struct vg_gate_deadline *d, size_t index, uint32_t response);
 /* The gate thread is done with the batch. */
 void gate_deadline_end(struct vg_gate_deadline *d);
+/* The gate thread is leaving on an error: from now on the watchdog allows
+ * every event at once, so that nothing waits on a gate nobody answers. */
+void gate_deadline_abandon(struct vg_gate_deadline *d);
 /* Events allowed because the deadline passed: decided late, or not at all. */
 uint64_t gate_deadline_late(const struct vg_gate_deadline *d);
 void gate_deadline_stop(struct vg_gate_deadline *d);

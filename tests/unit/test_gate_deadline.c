@@ -63,6 +63,25 @@ static struct fanotify_response next_answer(const struct watched *w)
 	return r;
 }
 
+/* Queues a permission event as the kernel would, with an fd of its own
+ * (/dev/null) for the reader to answer and close; returns that fd. */
+static int queue_event(const struct watched *w)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	struct fanotify_event_metadata ev = {
+	    .event_len = sizeof(ev),
+	    .vers = FANOTIFY_METADATA_VERSION,
+	    .metadata_len = sizeof(ev),
+	    .mask = FAN_OPEN_PERM,
+	    .fd = fd,
+	    .pid = 1,
+	};
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(w->kernel, &ev, sizeof(ev)), sizeof(ev));
+	return fd;
+}
+
 static void test_in_time_answers_are_the_decisions(void **state)
 {
 	struct watched *w = *state;
@@ -120,22 +139,13 @@ static void test_queue_drained_while_held_up(void **state)
 {
 	struct watched *w = *state;
 	const int held = 45;
-	int queued = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	struct fanotify_event_metadata ev = {
-	    .event_len = sizeof(ev),
-	    .vers = FANOTIFY_METADATA_VERSION,
-	    .metadata_len = sizeof(ev),
-	    .mask = FAN_OPEN_EXEC_PERM,
-	    .fd = queued,
-	    .pid = 1,
-	};
+	int queued;
 	struct fanotify_response r;
 
-	assert_true(queued >= 0);
 	gate_deadline_begin(w->deadline, &held, 1);
 	sleep_ms(30);
 	assert_int_equal(next_answer(w).fd, 45);
-	assert_int_equal(write(w->kernel, &ev, sizeof(ev)), sizeof(ev));
+	queued = queue_event(w);
 	sleep_ms(50);
 	r = next_answer(w);
 	assert_int_equal(r.fd, queued);
@@ -160,6 +170,28 @@ static void test_new_deadline_applies_to_next_batch(void **state)
 	gate_deadline_set(w->deadline, 5);
 }
 
+/* Last: the gate thread leaves mid-batch on an error. Its undecided event
+ * and everything queued after are allowed at once, without waiting for a
+ * deadline (this one is a minute). */
+static void test_abandoned_gate_allows_everything(void **state)
+{
+	struct watched *w = *state;
+	const int fd = 47;
+	int queued;
+	uint64_t late = gate_deadline_late(w->deadline);
+
+	gate_deadline_set(w->deadline, 60000);
+	gate_deadline_begin(w->deadline, &fd, 1);
+	gate_deadline_abandon(w->deadline);
+	sleep_ms(30);
+	assert_int_equal(next_answer(w).fd, 47);
+	queued = queue_event(w);
+	sleep_ms(50);
+	assert_int_equal(next_answer(w).fd, queued);
+	assert_int_equal(fcntl(queued, F_GETFD), -1);
+	assert_int_equal(gate_deadline_late(w->deadline), late + 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +199,7 @@ int main(void)
 	    cmocka_unit_test(test_late_batch_is_allowed_once),
 	    cmocka_unit_test(test_queue_drained_while_held_up),
 	    cmocka_unit_test(test_new_deadline_applies_to_next_batch),
+	    cmocka_unit_test(test_abandoned_gate_allows_everything),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
