@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -678,9 +677,11 @@ static uint32_t vaccine_for(struct vg_gate *g, const struct fanotify_event_metad
 	return id;
 }
 
-/* Decides and answers event INDEX of the batch the gate thread read. */
-static void answer(struct vg_gate *g, const struct fanotify_event_metadata *ev, size_t index)
+/* Decides and answers event INDEX of the batch the gate thread read
+ * (vg_permission_fn). */
+static void answer(void *ctx, const struct fanotify_event_metadata *ev, size_t index)
 {
+	struct vg_gate *g = ctx;
 	enum vg_precog_mode mode = __atomic_load_n(&g->mode, __ATOMIC_RELAXED);
 	enum vg_gate_kind kind = (ev->mask & FAN_OPEN_EXEC_PERM) ? VG_GATE_EXEC : VG_GATE_OPEN;
 	struct vg_verdict verdict;
@@ -711,58 +712,8 @@ static void answer(struct vg_gate *g, const struct fanotify_event_metadata *ev, 
 static void *gate_thread(void *arg)
 {
 	struct vg_gate *g = arg;
-	char buf[8192] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
-	struct pollfd fds[2] = {{.fd = g->fanotify_fd, .events = POLLIN},
-				{.fd = g->stop_fd, .events = POLLIN}};
-	int batch[VG_GATE_BATCH_MAX];
-	size_t count;
 
-	_Static_assert(sizeof(buf) / sizeof(struct fanotify_event_metadata) <= VG_GATE_BATCH_MAX,
-		       "a read can return more events than a deadline batch holds");
-
-	for (;;) {
-		ssize_t len, left;
-
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (fds[1].revents)
-			break;
-		len = read(g->fanotify_fd, buf, sizeof(buf));
-		if (len < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (len <= 0) {
-			vg_err("gate: reading fanotify events: %s", strerror(errno));
-			break;
-		}
-		/* FAN_EVENT_NEXT consumes its length: one copy per pass. */
-		left = len;
-		count = 0;
-		for (struct fanotify_event_metadata *ev = (void *)buf; FAN_EVENT_OK(ev, left);
-		     ev = FAN_EVENT_NEXT(ev, left)) {
-			if (ev->vers != FANOTIFY_METADATA_VERSION) {
-				vg_err("gate: fanotify metadata version %u, expected %u", ev->vers,
-				       FANOTIFY_METADATA_VERSION);
-				gate_deadline_abandon(g->deadline);
-				return NULL;
-			}
-			/* fd < 0: a queue overflow; no permission event is ever dropped. */
-			if (ev->fd >= 0)
-				batch[count++] = ev->fd;
-		}
-		gate_deadline_begin(g->deadline, batch, count);
-		left = len;
-		count = 0;
-		for (struct fanotify_event_metadata *ev = (void *)buf; FAN_EVENT_OK(ev, left);
-		     ev = FAN_EVENT_NEXT(ev, left)) {
-			if (ev->fd < 0)
-				continue;
-			answer(g, ev, count++);
-			close(ev->fd);
-		}
-		gate_deadline_end(g->deadline);
-	}
-	if (!fds[1].revents)
-		gate_deadline_abandon(g->deadline);
+	gate_deadline_serve(g->deadline, g->stop_fd, "gate", answer, g);
 	return NULL;
 }
 

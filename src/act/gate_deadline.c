@@ -216,6 +216,64 @@ void gate_deadline_abandon(struct vg_gate_deadline *d)
 	pthread_mutex_unlock(&d->lock);
 }
 
+void gate_deadline_serve(struct vg_gate_deadline *d, int stop_fd, const char *who,
+			 vg_permission_fn decide, void *ctx)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	struct pollfd fds[2] = {{.fd = d->fanotify_fd, .events = POLLIN},
+				{.fd = stop_fd, .events = POLLIN}};
+	int batch[VG_GATE_BATCH_MAX];
+
+	_Static_assert(sizeof(buf) / sizeof(struct fanotify_event_metadata) <= VG_GATE_BATCH_MAX,
+		       "a read can return more events than a deadline batch holds");
+	for (;;) {
+		ssize_t len, left;
+		size_t count = 0;
+
+		if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+			vg_err("%s: poll: %s", who, strerror(errno));
+			break;
+		}
+		if (fds[1].revents)
+			return;
+		len = read(d->fanotify_fd, buf, sizeof(buf));
+		if (len < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (len <= 0) {
+			vg_err("%s: reading fanotify events: %s", who,
+			       len ? strerror(errno) : "EOF");
+			break;
+		}
+		/* FAN_EVENT_NEXT consumes its length: one copy per pass. */
+		left = len;
+		for (struct fanotify_event_metadata *ev = (void *)buf; FAN_EVENT_OK(ev, left);
+		     ev = FAN_EVENT_NEXT(ev, left)) {
+			if (ev->vers != FANOTIFY_METADATA_VERSION) {
+				vg_err("%s: fanotify metadata version %u, expected %u", who,
+				       ev->vers, FANOTIFY_METADATA_VERSION);
+				gate_deadline_begin(d, batch, count);
+				gate_deadline_abandon(d);
+				return;
+			}
+			/* fd < 0: a queue overflow; no permission event is ever dropped. */
+			if (ev->fd >= 0)
+				batch[count++] = ev->fd;
+		}
+		gate_deadline_begin(d, batch, count);
+		left = len;
+		count = 0;
+		for (struct fanotify_event_metadata *ev = (void *)buf; FAN_EVENT_OK(ev, left);
+		     ev = FAN_EVENT_NEXT(ev, left)) {
+			if (ev->fd < 0)
+				continue;
+			decide(ctx, ev, count++);
+			close(ev->fd);
+		}
+		gate_deadline_end(d);
+	}
+	gate_deadline_abandon(d);
+}
+
 uint64_t gate_deadline_late(const struct vg_gate_deadline *d)
 {
 	return __atomic_load_n(&d->late, __ATOMIC_RELAXED);

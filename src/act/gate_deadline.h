@@ -40,6 +40,16 @@ void gate_deadline_end(struct vg_gate_deadline *d);
 /* The gate thread is leaving on an error: from now on the watchdog allows
  * every event at once, so that nothing waits on a gate nobody answers. */
 void gate_deadline_abandon(struct vg_gate_deadline *d);
+/* Decides one permission event and answers it with
+ * gate_deadline_answer(d, index, ...); the caller closes its fd. */
+typedef void (*vg_permission_fn)(void *ctx, const struct fanotify_event_metadata *ev, size_t index);
+/* A permission listener's loop, on D's fanotify fd: reads batches of events
+ * until STOP_FD is readable, begins each batch, hands its events one by one
+ * to DECIDE, closes their fds and ends the batch. On an error it reports it
+ * (as WHO) and abandons the events to the watchdog (gate_deadline_abandon).
+ * Returns when stopped or abandoned. */
+void gate_deadline_serve(struct vg_gate_deadline *d, int stop_fd, const char *who,
+			 vg_permission_fn decide, void *ctx);
 /* Events allowed because the deadline passed: decided late, or not at all. */
 uint64_t gate_deadline_late(const struct vg_gate_deadline *d);
 void gate_deadline_stop(struct vg_gate_deadline *d);

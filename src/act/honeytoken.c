@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "act/gate_deadline.h"
 #include "act/procfs.h"
 #include "common/clock.h"
 #include "common/cleanup.h"
@@ -38,6 +38,7 @@ struct vg_honeytokens {
 	struct vg_sensor *sensor;
 	pid_t daemon_tgid;
 	int fanotify_fd;
+	struct vg_gate_deadline *deadline;
 	int stop_fd;
 	int report_tx, report_rx;
 	pthread_t thread;
@@ -172,9 +173,10 @@ static void read_program(pid_t tid, struct vg_honeytoken_report *r)
 	r->exe_dev = (uint32_t)((major(st.st_dev) << 20) | minor(st.st_dev));
 }
 
-static void answer(struct vg_honeytokens *h, const struct fanotify_event_metadata *ev)
+/* vg_permission_fn: flags a toucher, then allows the open. */
+static void answer(void *ctx, const struct fanotify_event_metadata *ev, size_t index)
 {
-	struct fanotify_response response = {.fd = ev->fd, .response = FAN_ALLOW};
+	struct vg_honeytokens *h = ctx;
 	struct vg_honeytoken_report r = {.tid = (uint32_t)ev->pid, .syscall = -1};
 	pid_t tgid = procfs_tgid_of(ev->pid);
 	int tgid_error = errno;
@@ -202,8 +204,7 @@ static void answer(struct vg_honeytokens *h, const struct fanotify_event_metadat
 				r.flag_error = errno;
 		}
 	}
-	if (write(h->fanotify_fd, &response, sizeof(response)) != sizeof(response))
-		vg_warn("honeytokens: answering a permission event: %s", strerror(errno));
+	gate_deadline_answer(h->deadline, index, FAN_ALLOW);
 	if (!touched)
 		return;
 	count(&h->stats.touches);
@@ -214,44 +215,13 @@ static void answer(struct vg_honeytokens *h, const struct fanotify_event_metadat
 static void *honeytoken_thread(void *arg)
 {
 	struct vg_honeytokens *h = arg;
-	char buf[8192] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
-	struct pollfd fds[2] = {{.fd = h->fanotify_fd, .events = POLLIN},
-				{.fd = h->stop_fd, .events = POLLIN}};
 
-	for (;;) {
-		ssize_t len;
-
-		if (poll(fds, 2, -1) < 0 && errno != EINTR) {
-			vg_err("honeytokens: poll: %s", strerror(errno));
-			break;
-		}
-		if (fds[1].revents)
-			break;
-		len = read(h->fanotify_fd, buf, sizeof(buf));
-		if (len < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (len <= 0) {
-			vg_err("honeytokens: reading fanotify events: %s", strerror(errno));
-			break;
-		}
-		for (struct fanotify_event_metadata *ev = (void *)buf; FAN_EVENT_OK(ev, len);
-		     ev = FAN_EVENT_NEXT(ev, len)) {
-			if (ev->vers != FANOTIFY_METADATA_VERSION) {
-				vg_err("honeytokens: fanotify metadata version %u, expected %u",
-				       ev->vers, FANOTIFY_METADATA_VERSION);
-				return NULL;
-			}
-			if (ev->fd < 0)
-				continue; /* queue overflow: no permission event is ever dropped */
-			answer(h, ev);
-			close(ev->fd);
-		}
-	}
+	gate_deadline_serve(h->deadline, h->stop_fd, "honeytokens", answer, h);
 	return NULL;
 }
 
-int honeytoken_start(struct vg_sensor *sensor, pid_t daemon_tgid, struct vg_honeytokens **out,
-		     int *report_fd, char *err, size_t errlen)
+int honeytoken_start(struct vg_sensor *sensor, pid_t daemon_tgid, uint32_t deadline_ms,
+		     struct vg_honeytokens **out, int *report_fd, char *err, size_t errlen)
 {
 	struct vg_honeytokens *h = calloc(1, sizeof(*h));
 	int pair[2], bytes = REPORT_SOCKET_BYTES;
@@ -277,6 +247,8 @@ int honeytoken_start(struct vg_sensor *sensor, pid_t daemon_tgid, struct vg_hone
 		snprintf(err, errlen, "honeytokens: fanotify_init: %s", strerror(errno));
 		goto fail;
 	}
+	if (gate_deadline_start(h->fanotify_fd, deadline_ms, &h->deadline, err, errlen))
+		goto fail;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair)) {
 		snprintf(err, errlen, "honeytokens: socketpair: %s", strerror(errno));
 		goto fail;
@@ -381,6 +353,12 @@ void honeytoken_stats(struct vg_honeytokens *h, struct vg_honeytoken_stats *out)
 	out->events = __atomic_load_n(&h->stats.events, __ATOMIC_RELAXED);
 	out->touches = __atomic_load_n(&h->stats.touches, __ATOMIC_RELAXED);
 	out->reports_dropped = __atomic_load_n(&h->stats.reports_dropped, __ATOMIC_RELAXED);
+	out->late = h->deadline ? gate_deadline_late(h->deadline) : 0;
+}
+
+void honeytoken_set_deadline(struct vg_honeytokens *h, uint32_t deadline_ms)
+{
+	gate_deadline_set(h->deadline, deadline_ms);
 }
 
 void honeytoken_stop(struct vg_honeytokens *h)
@@ -396,6 +374,8 @@ void honeytoken_stop(struct vg_honeytokens *h)
 			pthread_join(h->thread, NULL);
 		h->running = false;
 	}
+	gate_deadline_stop(h->deadline);
+	h->deadline = NULL;
 	/* Closing the group removes its marks and allows any open still
 	 * waiting for an answer. */
 	close_fd(&h->fanotify_fd);

@@ -59,16 +59,19 @@ struct vg_honeytoken_stats {
 	uint64_t events;	  /* permission events answered */
 	uint64_t touches;	  /* ... by a process other than the daemon */
 	uint64_t reports_dropped; /* touches not reported: the report socket was full */
+	uint64_t late; /* opens allowed because the deadline passed (act/gate_deadline.h) */
 };
 
 struct vg_honeytokens;
 
 /* Starts the watcher thread with nothing watched. The sensor must outlive
- * the watcher. *report_fd: the read end of the report socket
- * (SOCK_SEQPACKET), for the caller's event loop; it stays open until
- * honeytoken_free(). Returns 0, or -1 with err. */
-int honeytoken_start(struct vg_sensor *sensor, pid_t daemon_tgid, struct vg_honeytokens **out,
-		     int *report_fd, char *err, size_t errlen);
+ * the watcher. An open not answered within DEADLINE_MS is allowed (the
+ * gates' deadline, act/gate_deadline.h). *report_fd: the read end of the
+ * report socket (SOCK_SEQPACKET), for the caller's event loop; it stays
+ * open until honeytoken_free(). Returns 0, or -1 with err. */
+int honeytoken_start(struct vg_sensor *sensor, pid_t daemon_tgid, uint32_t deadline_ms,
+		     struct vg_honeytokens **out, int *report_fd, char *err, size_t errlen);
+void honeytoken_set_deadline(struct vg_honeytokens *h, uint32_t deadline_ms);
 /* Replaces the watched set with tokens (planted files; copied). Tokens
  * already watched stay watched throughout. Returns 0, or -1 with err and the
  * set in force unchanged. */

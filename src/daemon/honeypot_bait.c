@@ -70,8 +70,8 @@ static int apply_honeytokens(struct daemon *d, const struct vg_policy *p, char *
 		return 0;
 	}
 	if (!d->honeytokens) {
-		if (honeytoken_start(d->sensor, getpid(), &d->honeytokens, &d->honeytoken_report_fd,
-				     err, errlen))
+		if (honeytoken_start(d->sensor, getpid(), p->precognition.gate_deadline_ms,
+				     &d->honeytokens, &d->honeytoken_report_fd, err, errlen))
 			return -1;
 		if (daemon_add_fd(d, d->honeytoken_report_fd, TAG_HONEYTOKEN)) {
 			snprintf(err, errlen, "honeytokens: watching their reports: %s",
@@ -79,6 +79,8 @@ static int apply_honeytokens(struct daemon *d, const struct vg_policy *p, char *
 			stop_honeytokens(d);
 			return -1;
 		}
+	} else {
+		honeytoken_set_deadline(d->honeytokens, p->precognition.gate_deadline_ms);
 	}
 	return honeytoken_watch(d->honeytokens, tokens, count, err, errlen);
 }
@@ -337,6 +339,7 @@ void honeypot_bait_status(struct daemon *d, struct json_object *status)
 		json_object_object_add(obj, "touches", json_object_new_uint64(h.touches));
 		json_object_object_add(obj, "reports_dropped",
 				       json_object_new_uint64(h.reports_dropped));
+		json_object_object_add(obj, "late", json_object_new_uint64(h.late));
 		json_object_object_add(status, "honeytokens", obj);
 	}
 	if (d->decoy_services) {
