@@ -45,7 +45,7 @@ static void respond(int fanotify_fd, int fd, uint32_t response)
 	struct fanotify_response answer = {.fd = fd, .response = response};
 
 	if (write(fanotify_fd, &answer, sizeof(answer)) != sizeof(answer))
-		vg_warn("gate: answering a permission event: %s", strerror(errno));
+		vg_warn("answering a fanotify permission event: %s", strerror(errno));
 }
 
 /* The gate thread is held up past the deadline: reads the events queued

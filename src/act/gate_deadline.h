@@ -1,14 +1,16 @@
-/* The gate's deadline. The gate thread answers each fanotify permission
- * event as soon as it has decided, but some decisions take time (hashing a
- * large program the first time it runs, reading a process's argv). A
- * watchdog thread sees to it that no event waits longer than the deadline:
- *   - the events the gate thread has read (a batch) are allowed once they
+/* The deadline of Vigilante's fanotify permission listeners (the exec and
+ * open gate, the honeytoken watcher), and the loop they share. A listener
+ * thread answers each event as soon as it has decided, but some decisions
+ * take time (hashing a large program the first time it runs, reading a
+ * process's argv or /proc). A watchdog thread sees to it that no event
+ * waits longer than the deadline:
+ *   - the events the listener thread has read (a batch) are allowed once they
  *     have waited that long (fail open, counted as late); the decisions
  *     still complete, so what they learned (a program's hash) is kept;
- *   - while the gate thread is still held up past the deadline, the
+ *   - while the listener thread is still held up past the deadline, the
  *     watchdog itself reads the events queued behind and allows them at
  *     once, undecided (counted as late too).
- * The gate thread resumes deciding as soon as it is done. */
+ * The listener thread resumes deciding as soon as it is done. */
 #ifndef VG_ACT_GATE_DEADLINE_H
 #define VG_ACT_GATE_DEADLINE_H
 
