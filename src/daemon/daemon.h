@@ -19,6 +19,7 @@
 #include "act/supervise.h"
 #include "act/snapshot.h"
 #include "act/vaccine.h"
+#include "act/vaccine_set.h"
 #include "act/yara_scan.h"
 #include "decide/policy.h"
 #include "record/sink.h"
@@ -47,7 +48,6 @@ enum loop_tag {
 #define MAX_PROGRAMS 16
 
 #define MAX_QUARANTINES 64
-#define MAX_VACCINES	16384
 
 /* A decoy fd a process was given: the daemon's duplicate shares its file
  * offset, read at the process's exit as the bytes it read. */
@@ -104,9 +104,7 @@ struct daemon {
 	struct vg_yara *yara; /* loaded at the first quarantine */
 	struct quarantine quarantines[MAX_QUARANTINES];
 	int quarantine_count;
-	struct vg_vaccine *vaccines; /* in force; grows up to MAX_VACCINES */
-	int vaccine_count, vaccine_cap;
-	uint32_t vaccine_last_id;
+	struct vg_vaccine_set vaccines; /* in force */
 	int gate_report_fd;
 	struct vg_supervisor *supervisor; /* answers supervised workloads' open/stat */
 	int supervise_report_fd;

@@ -448,7 +448,7 @@ static void shutdown_daemon(struct daemon *d, const char *reason)
 	}
 	control_close_all(d);
 	yara_free(d->yara);
-	free(d->vaccines);
+	vaccine_set_free(&d->vaccines);
 	sinks_close(&d->sinks);
 	proctable_free(d->procs);
 	for (size_t i = 0; i < BACKLOG_LINES; i++)

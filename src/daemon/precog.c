@@ -132,10 +132,10 @@ static bool vaccines_need_gate(const struct daemon *d)
 	if (!d->gate || d->policy.precognition.exec_gate.count == 0 ||
 	    d->policy.vaccination.mode == VG_MODE_OFF)
 		return false;
-	for (int i = 0; i < d->vaccine_count; i++)
-		if (d->vaccines[i].kind == VG_VACCINE_EXEC ||
-		    d->vaccines[i].kind == VG_VACCINE_ARGV ||
-		    d->vaccines[i].kind == VG_VACCINE_CONNECT)
+	for (int i = 0; i < d->vaccines.count; i++)
+		if (d->vaccines.items[i].kind == VG_VACCINE_EXEC ||
+		    d->vaccines.items[i].kind == VG_VACCINE_ARGV ||
+		    d->vaccines.items[i].kind == VG_VACCINE_CONNECT)
 			return true;
 	return false;
 }

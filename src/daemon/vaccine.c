@@ -25,30 +25,10 @@
 #include "common/file_hash.h"
 #include "common/log.h"
 #include "record/event_json.h"
-#include "record/json_text.h"
 
 static uint64_t to_boot(const struct daemon *d, uint64_t real_ns)
 {
 	return real_ns > (uint64_t)d->boot_to_real_ns ? real_ns - (uint64_t)d->boot_to_real_ns : 0;
-}
-
-/* Room for one more vaccine; false when full or out of memory. */
-static bool reserve_one(struct daemon *d)
-{
-	struct vg_vaccine *grown;
-	int cap;
-
-	if (d->vaccine_count < d->vaccine_cap)
-		return true;
-	if (d->vaccine_cap >= MAX_VACCINES)
-		return false;
-	cap = d->vaccine_cap ? 2 * d->vaccine_cap : 64;
-	grown = realloc(d->vaccines, (size_t)cap * sizeof(*grown));
-	if (!grown)
-		return false;
-	d->vaccines = grown;
-	d->vaccine_cap = cap;
-	return true;
 }
 
 /* The program's content, read through an fd whose identity is checked
@@ -110,7 +90,7 @@ static void connect_identity_from_path(struct daemon *d, const struct vg_vaccine
 void vaccine_push(struct daemon *d)
 {
 	_cleanup_free_ struct vg_gate_vaccine *list =
-	    calloc((size_t)d->vaccine_count + 1, sizeof(*list));
+	    calloc((size_t)d->vaccines.count + 1, sizeof(*list));
 	_cleanup_free_ struct vg_argv_rule *rules = NULL;
 	size_t n = 0, argv_count = 0;
 	bool argv = false, connect = false;
@@ -122,16 +102,16 @@ void vaccine_push(struct daemon *d)
 		vg_err("vaccines: out of memory updating the gates");
 		return;
 	}
-	for (int i = 0; i < d->vaccine_count; i++)
-		argv_count += d->vaccines[i].kind == VG_VACCINE_ARGV;
+	for (int i = 0; i < d->vaccines.count; i++)
+		argv_count += d->vaccines.items[i].kind == VG_VACCINE_ARGV;
 	rules = calloc(argv_count + 1, sizeof(*rules));
 	if (!rules) {
 		vg_err("vaccines: out of memory updating the gates");
 		return;
 	}
 	argv_count = 0;
-	for (int i = 0; i < d->vaccine_count; i++) {
-		const struct vg_vaccine *v = &d->vaccines[i];
+	for (int i = 0; i < d->vaccines.count; i++) {
+		const struct vg_vaccine *v = &d->vaccines.items[i];
 		struct vg_gate_vaccine *g = &list[n];
 
 		g->id = v->id;
@@ -194,22 +174,22 @@ int vaccine_add(struct daemon *d, const struct vg_vaccine *proto, uint64_t ttl_s
 	struct timespec real;
 	const char *text;
 
-	for (int i = 0; i < d->vaccine_count; i++)
-		if (vaccine_same_rule(&d->vaccines[i], proto)) {
-			*id_out = d->vaccines[i].id; /* already vaccinated against */
+	for (int i = 0; i < d->vaccines.count; i++)
+		if (vaccine_same_rule(&d->vaccines.items[i], proto)) {
+			*id_out = d->vaccines.items[i].id; /* already vaccinated against */
 			json_object_put(evidence);
 			return 0;
 		}
-	if (!reserve_one(d)) {
+	if (!vaccine_set_reserve(&d->vaccines)) {
 		snprintf(err, errlen, "vaccine: no room for more than %d vaccines in force",
-			 d->vaccine_count);
+			 d->vaccines.count);
 		json_object_put(evidence);
 		return -1;
 	}
 	clock_gettime(CLOCK_REALTIME, &real);
-	v = &d->vaccines[d->vaccine_count];
+	v = &d->vaccines.items[d->vaccines.count];
 	*v = *proto;
-	v->id = ++d->vaccine_last_id;
+	v->id = ++d->vaccines.last_id;
 	v->created_real_ns = (uint64_t)real.tv_sec * 1000000000 + (uint64_t)real.tv_nsec;
 	v->expires_real_ns = v->created_real_ns + ttl_s * 1000000000;
 	v->evidence[0] = '\0';
@@ -228,7 +208,7 @@ int vaccine_add(struct daemon *d, const struct vg_vaccine *proto, uint64_t ttl_s
 		snprintf(err, errlen, "vaccine: not durable, not applied");
 		return -1;
 	}
-	d->vaccine_count++;
+	d->vaccines.count++;
 	*id_out = v->id;
 	vaccine_push(d);
 	return 0;
@@ -281,8 +261,8 @@ int vaccine_revoke(struct daemon *d, uint32_t id, char *err, size_t errlen)
 {
 	struct json_object *obj;
 
-	for (int i = 0; i < d->vaccine_count; i++) {
-		if (d->vaccines[i].id != id)
+	for (int i = 0; i < d->vaccines.count; i++) {
+		if (d->vaccines.items[i].id != id)
 			continue;
 		obj = json_object_new_object();
 		json_object_object_add(obj, "type", json_object_new_string("vaccine"));
@@ -292,7 +272,7 @@ int vaccine_revoke(struct daemon *d, uint32_t id, char *err, size_t errlen)
 			snprintf(err, errlen, "vaccine %u: the revocation is not durable", id);
 			return -1;
 		}
-		d->vaccines[i] = d->vaccines[--d->vaccine_count];
+		vaccine_set_remove_at(&d->vaccines, i);
 		sensor_vaccines_remove(d->sensor, id, 0);
 		vaccine_push(d);
 		return 0;
@@ -357,67 +337,29 @@ void vaccine_on_exec(struct daemon *d, const struct vg_exec_event *ev)
 	pipeline_publish(d, obj, WAL_DECISION, VG_SINK_ALERT);
 }
 
-static int replay_one(const struct wal_record *rec, void *ctx)
-{
-	struct daemon *d = ctx;
-	struct json_object *obj, *v;
-	const char *op;
-	char err[512];
-
-	if (rec->type != WAL_VACCINE)
-		return 0;
-	/* The payload is LEN bytes in the log's buffer, not a C string. */
-	obj = json_text_parse((const char *)rec->payload, rec->len);
-	if (!obj) {
-		vg_warn("vaccines: forensic record %llu is not JSON; skipped",
-			(unsigned long long)rec->seq);
-		return 0;
-	}
-	op = json_object_object_get_ex(obj, "op", &v) ? json_object_get_string(v) : "";
-	if (!strcmp(op, "revoke") && json_object_object_get_ex(obj, "id", &v)) {
-		for (int i = 0; i < d->vaccine_count; i++)
-			if (d->vaccines[i].id == (uint32_t)json_object_get_int64(v))
-				d->vaccines[i] = d->vaccines[--d->vaccine_count];
-	} else if (!strcmp(op, "add") && reserve_one(d)) {
-		struct vg_vaccine *vac = &d->vaccines[d->vaccine_count];
-
-		if (vaccine_from_json(obj, true, vac, err, sizeof(err))) {
-			vg_warn("vaccines: forensic record %llu skipped: %s",
-				(unsigned long long)rec->seq, err);
-		} else {
-			if (vac->id > d->vaccine_last_id)
-				d->vaccine_last_id = vac->id;
-			d->vaccine_count++;
-		}
-	}
-	json_object_put(obj);
-	return 0;
-}
-
 void vaccine_replay(struct daemon *d)
 {
-	struct wal_verify_result res;
 	char err[512];
 	uint64_t now_real = clock_boot_ns() + (uint64_t)d->boot_to_real_ns;
 
-	if (wal_read(d->policy.wal.dir, replay_one, d, &res, err, sizeof(err)))
-		vg_warn("vaccines: reading the forensic log: %s", err);
+	if (vaccine_set_replay(&d->vaccines, d->policy.wal.dir, err, sizeof(err)))
+		vg_warn("vaccines: replaying the forensic log: %s", err);
 	vaccine_expire(d, now_real);
-	if (d->vaccine_count)
-		vg_info("vaccines: %d in force from the forensic log", d->vaccine_count);
+	if (d->vaccines.count)
+		vg_info("vaccines: %d in force from the forensic log", d->vaccines.count);
 }
 
 void vaccine_expire(struct daemon *d, uint64_t now_real_ns)
 {
-	int before = d->vaccine_count;
+	int before = d->vaccines.count;
 
-	for (int i = 0; i < d->vaccine_count;)
-		if (d->vaccines[i].expires_real_ns <= now_real_ns)
-			d->vaccines[i] = d->vaccines[--d->vaccine_count];
+	for (int i = 0; i < d->vaccines.count;)
+		if (d->vaccines.items[i].expires_real_ns <= now_real_ns)
+			vaccine_set_remove_at(&d->vaccines, i);
 		else
 			i++;
 	if (d->sensor)
 		sensor_vaccines_remove(d->sensor, 0, clock_boot_ns());
-	if (before != d->vaccine_count)
+	if (before != d->vaccines.count)
 		vaccine_push(d);
 }

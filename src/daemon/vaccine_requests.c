@@ -32,8 +32,8 @@ static void export_bundle(struct daemon *d, struct control_client *c)
 	}
 	payload = json_object_new_object();
 	list = json_object_new_array();
-	for (int i = 0; i < d->vaccine_count; i++)
-		json_object_array_add(list, vaccine_to_json(&d->vaccines[i]));
+	for (int i = 0; i < d->vaccines.count; i++)
+		json_object_array_add(list, vaccine_to_json(&d->vaccines.items[i]));
 	json_object_object_add(payload, "vaccines", list);
 	bundle = bundle_sign(key, payload, err, sizeof(err));
 	bundle_key_free(key);
@@ -151,8 +151,8 @@ void request_vaccine(struct daemon *d, struct control_client *c, struct json_obj
 	vaccine_expire(d, (uint64_t)real.tv_sec * 1000000000 + (uint64_t)real.tv_nsec);
 	if (!strcmp(op, "list")) {
 		list = json_object_new_array();
-		for (int i = 0; i < d->vaccine_count; i++)
-			json_object_array_add(list, vaccine_to_json(&d->vaccines[i]));
+		for (int i = 0; i < d->vaccines.count; i++)
+			json_object_array_add(list, vaccine_to_json(&d->vaccines.items[i]));
 		reply = json_object_new_object();
 		json_object_object_add(reply, "vaccines", list);
 		control_answer(d, c, reply, NULL);
