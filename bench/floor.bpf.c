@@ -5,6 +5,9 @@
  *                     what Vigilante adds is measured against this, not
  *                     against zero. In BPF run-time stats it measures what
  *                     the stats' own clock reads cost.
+ *   map_touch_sys_enter
+ *                     counts syscalls in a per-CPU array: what touching the
+ *                     memory of any one map costs, per syscall.
  *   task_state_sys_enter
  *                     counts each task's syscalls in task storage, which is
  *                     the least any per-process score must do: find the
@@ -22,9 +25,27 @@ struct {
 	__type(value, __u64);
 } syscall_counts SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} cpu_counts SEC(".maps");
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(floor_sys_enter, struct pt_regs *regs, long id)
 {
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(map_touch_sys_enter, struct pt_regs *regs, long id)
+{
+	__u32 zero = 0;
+	__u64 *count = bpf_map_lookup_elem(&cpu_counts, &zero);
+
+	if (count)
+		(*count)++;
 	return 0;
 }
 

@@ -1,4 +1,4 @@
-/* floor [--stats] [empty|task-state]: attaches one of the floor programs
+/* floor [--stats] [empty|map-touch|task-state]: attaches one of the floor programs
  * (floor.bpf.c; default: empty) until SIGTERM/SIGINT. Prints "ready" on
  * stdout once attached. With --stats, BPF run-time stats are on while it
  * runs, and it prints the program's "RUN_TIME_NS RUN_COUNT" on exit. */
@@ -14,7 +14,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: floor [--stats] [empty|task-state]\n");
+	fprintf(stderr, "usage: floor [--stats] [empty|map-touch|task-state]\n");
 	return 2;
 }
 
@@ -23,7 +23,7 @@ int main(int argc, char **argv)
 	struct bpf_prog_info info = {0};
 	__u32 info_len = sizeof(info);
 	struct floor_bpf *skel;
-	struct bpf_program *prog;
+	struct bpf_program *prog, *each;
 	struct bpf_link *link = NULL;
 	bool stats = false;
 	const char *which = "empty";
@@ -36,18 +36,24 @@ int main(int argc, char **argv)
 	}
 	if (i < argc)
 		which = argv[i++];
-	if (i != argc || (strcmp(which, "empty") && strcmp(which, "task-state")))
+	if (i != argc)
 		return usage();
 	skel = floor_bpf__open();
 	if (!skel) {
 		fprintf(stderr, "floor: opening the floor programs: %s\n", strerror(errno));
 		return 1;
 	}
-	prog =
-	    strcmp(which, "empty") ? skel->progs.task_state_sys_enter : skel->progs.floor_sys_enter;
-	bpf_program__set_autoload(strcmp(which, "empty") ? skel->progs.floor_sys_enter
-							 : skel->progs.task_state_sys_enter,
-				  false);
+	if (!strcmp(which, "empty"))
+		prog = skel->progs.floor_sys_enter;
+	else if (!strcmp(which, "map-touch"))
+		prog = skel->progs.map_touch_sys_enter;
+	else if (!strcmp(which, "task-state"))
+		prog = skel->progs.task_state_sys_enter;
+	else {
+		floor_bpf__destroy(skel);
+		return usage();
+	}
+	bpf_object__for_each_program(each, skel->obj) bpf_program__set_autoload(each, each == prog);
 	if (floor_bpf__load(skel) || !(link = bpf_program__attach(prog))) {
 		fprintf(stderr, "floor: loading the %s sys_enter program: %s\n", which,
 			strerror(errno));

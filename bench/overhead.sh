@@ -9,9 +9,10 @@
 #              the model on every syscall, the fanotify exec gate on /, the
 #              connect gate on the root cgroup
 # and the medians are printed as ratios to "nothing". Each round also reads
-# the BPF run-time stats of vg_sys_enter and of two floor programs
-# (bench/floor.bpf.c: the empty one, and one that only counts syscalls in
-# task storage) on an untimed getppid run.
+# the BPF run-time stats of vg_sys_enter and of three floor programs
+# (bench/floor.bpf.c: the empty one, one that counts syscalls in a per-CPU
+# array, and one that counts them in task storage) on an untimed getppid
+# run.
 #
 # Usage: bench/overhead.sh [BUILD_DIR]   (ROUNDS=5 by default)
 set -euo pipefail
@@ -102,7 +103,7 @@ for r in $(seq "$rounds"); do
 	done
 	# BPF run-time stats of the floor programs, on an extra getppid run that
 	# is not timed (the stats' clock reads would weigh on the timings).
-	for program in empty task-state; do
+	for program in empty map-touch task-state; do
 		"$build/bench/floor" --stats "$program" > "$work/floor.out" &
 		floor_pid=$!
 		for _ in $(seq 100); do grep -q ready "$work/floor.out" && break; sleep 0.05; done
@@ -137,7 +138,9 @@ awk -v n="$n" -v f="$f" -v s="$s" -v v="$v" 'BEGIN {
 s=$(m sensors exec) v=$(m vigilante exec)
 awk -v s="$s" -v v="$v" 'BEGIN { printf "model + unarmed exec gate: %.1f us per fork+exec (vigilante - sensors, medians; bench/exec_gate.sh measures the armed gate)\n", (v - s) / 1000 }'
 average() { awk '{t += $1; c += $2} END { if (c) printf "%.1f", t / c }' "$1"; }
-e=$(average "$work/stats-empty") t=$(average "$work/stats-task-state") v=$(average "$work/sys_enter_stats")
-awk -v e="$e" -v t="$t" -v v="$v" 'BEGIN {
+e=$(average "$work/stats-empty") m=$(average "$work/stats-map-touch") t=$(average "$work/stats-task-state")
+v=$(average "$work/sys_enter_stats")
+awk -v e="$e" -v m="$m" -v t="$t" -v v="$v" 'BEGIN {
 	printf "BPF run-time stats, average per run: vg_sys_enter %.1f ns (goal <= 100); the empty program %.1f ns (the stats'"'"' own clock reads);\n", v, e
+	printf "         a program that counts syscalls in a per-CPU array %.1f ns (touching one map);\n", m
 	printf "         a program that only counts syscalls in task storage %.1f ns: vg_sys_enter is %.1f ns above the empty program, %.1f ns above the least a per-task score costs\n", t, v - e, v - t }'

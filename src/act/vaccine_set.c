@@ -32,8 +32,7 @@ void vaccine_set_remove_at(struct vg_vaccine_set *s, int i)
 	s->items[i] = s->items[--s->count];
 }
 
-static int apply_revoke(struct vg_vaccine_set *s, struct json_object *obj, char *err,
-			size_t errlen)
+static int apply_revoke(struct vg_vaccine_set *s, struct json_object *obj, char *err, size_t errlen)
 {
 	struct json_object *id;
 

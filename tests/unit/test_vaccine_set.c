@@ -125,9 +125,9 @@ static void bad_records_named(void **state)
 	apply(&s, good);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		err[0] = '\0';
-		assert_int_equal(
-		    vaccine_set_apply_record(&s, cases[i].text, strlen(cases[i].text), err, sizeof(err)),
-		    -1);
+		assert_int_equal(vaccine_set_apply_record(&s, cases[i].text, strlen(cases[i].text),
+							  err, sizeof(err)),
+				 -1);
 		if (cases[i].err)
 			assert_string_equal(err, cases[i].err);
 		else
