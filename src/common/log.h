@@ -1,6 +1,8 @@
 /* Diagnostics for humans, on stderr. Machine-readable output (events, alerts)
  * goes through record/ instead. Every message carries the program name so a
- * line in a journal says who wrote it. */
+ * line in a journal says who wrote it, and is one line: control characters
+ * and bytes that are not UTF-8 in it (a hostile path, a corrupt trace) are
+ * shown escaped as \n, \t, \r or \xNN. */
 #ifndef VG_COMMON_LOG_H
 #define VG_COMMON_LOG_H
 

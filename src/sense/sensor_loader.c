@@ -30,11 +30,19 @@ struct vg_sensor {
 static int libbpf_to_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	_cleanup_free_ char *text = NULL;
+	char *line, *next;
 
 	if (level == LIBBPF_DEBUG || vasprintf(&text, fmt, ap) < 0)
 		return 0;
-	text[strcspn(text, "\n") == strlen(text) - 1 ? strlen(text) - 1 : strlen(text)] = '\0';
-	vg_log(level == LIBBPF_WARN ? VG_LOG_WARN : VG_LOG_INFO, "%s", text);
+	/* A verifier log is one message of many lines: one log line each. */
+	for (line = text; *line; line = next) {
+		size_t len = strcspn(line, "\n");
+
+		next = line[len] ? line + len + 1 : line + len;
+		line[len] = '\0';
+		if (len)
+			vg_log(level == LIBBPF_WARN ? VG_LOG_WARN : VG_LOG_INFO, "%s", line);
+	}
 	return 0;
 }
 
