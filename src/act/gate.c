@@ -763,6 +763,44 @@ fail:
 	return -1;
 }
 
+int gate_filesystem_dev(const char *path, uint32_t *dev, char *err, size_t errlen)
+{
+	_cleanup_fclose_ FILE *mountinfo = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	struct statx stx;
+
+	/* Not st_dev: a btrfs subvolume reports another device than its
+	 * superblock's; the mount's line names the superblock's. */
+	if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx)) {
+		snprintf(err, errlen, "exec gate: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!(stx.stx_mask & STATX_MNT_ID)) {
+		snprintf(err, errlen, "exec gate: %s: the kernel does not say which mount it is on",
+			 path);
+		return -1;
+	}
+	mountinfo = fopen("/proc/self/mountinfo", "re");
+	if (!mountinfo) {
+		snprintf(err, errlen, "exec gate: /proc/self/mountinfo: %s", strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &cap, mountinfo) > 0) {
+		unsigned long long id;
+		unsigned int major_nr, minor_nr;
+
+		if (sscanf(line, "%llu %*u %u:%u", &id, &major_nr, &minor_nr) == 3 &&
+		    id == stx.stx_mnt_id) {
+			*dev = major_nr << 20 | minor_nr;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "exec gate: %s: mount %llu is not in /proc/self/mountinfo", path,
+		 (unsigned long long)stx.stx_mnt_id);
+	return -1;
+}
+
 int gate_arm_exec(struct vg_gate *g, char *err, size_t errlen)
 {
 	for (unsigned i = 0; g->exec_filesystems && i < g->exec_filesystems->count; i++)

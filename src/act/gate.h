@@ -36,6 +36,10 @@ struct vg_gate_decision {
 	uint32_t refused;
 	uint32_t late;	     /* decided after the deadline: the event had been allowed */
 	uint32_t vaccine_id; /* the vaccine that refused (or would refuse) this exec; 0: none */
+	/* Not the gate's: an exec from a filesystem it does not watch, which
+	 * the kernel killed (refused) or only reported (sensor.h,
+	 * VG_EXEC_UNGATED). */
+	uint32_t ungated;
 	uint32_t path_len;
 	char path[1024];
 };
@@ -105,6 +109,11 @@ void gate_set_vaccines(struct vg_gate *g, const struct vg_gate_vaccine *vaccines
 int gate_watch_file(struct vg_gate *g, const char *path, struct vg_exe_key *key, char *err,
 		    size_t errlen);
 
+/* The device of the filesystem (superblock) an exec_gate path marks, in
+ * the kernel's encoding (major << 20 | minor), as /proc/self/mountinfo
+ * gives it for the path's mount: what the sensor compares an exec'd file's
+ * superblock with. Returns 0, or -1 with err. */
+int gate_filesystem_dev(const char *path, uint32_t *dev, char *err, size_t errlen);
 /* Adds the exec marks (0, or -1 with err and nothing armed) / removes them. */
 int gate_arm_exec(struct vg_gate *g, char *err, size_t errlen);
 void gate_disarm_exec(struct vg_gate *g);

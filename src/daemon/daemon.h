@@ -181,7 +181,8 @@ void precog_tick(struct daemon *d);
 /* Arms the exec gate when vaccines are in force (vaccine.c calls it). */
 void precog_update_exec_gate(struct daemon *d);
 /* An exec by a flagged process that no gate saw (monitor mode, no exec
- * gate): record the decision that enforce mode would have made. */
+ * gate, or a filesystem outside the gate, where the kernel kills a blocked
+ * process when enforcing): record the decision. */
 void precog_on_exec(struct daemon *d, const struct vg_exec_event *ev);
 void precog_stop(struct daemon *d);
 

@@ -86,6 +86,44 @@ static int start_gates(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* Tells the kernel which filesystems the exec gate watches, so that an exec
+ * by a blocked process from any other is killed (enforce) or reported
+ * (monitor) there. Not knowing them all, it checks nothing: killing for a
+ * filesystem that is gated after all would be worse than the gap. */
+static void set_ungated_exec(struct daemon *d, const struct vg_policy *p)
+{
+	enum vg_precog_mode mode = kernel_mode(p->precognition.mode);
+	enum vg_ungated_exec what = mode == VG_PRECOG_ENFORCE	? VG_UNGATED_EXEC_KILL
+				    : mode == VG_PRECOG_MONITOR ? VG_UNGATED_EXEC_REPORT
+								: VG_UNGATED_EXEC_OFF;
+	const struct vg_path_list *gated = &p->precognition.exec_gate;
+	uint32_t devs[VG_EXEC_GATED_MAX];
+	size_t count = 0;
+	char err[512];
+
+	for (size_t i = 0; i < gated->count && what != VG_UNGATED_EXEC_OFF; i++) {
+		if (count == VG_EXEC_GATED_MAX) {
+			vg_warn("precognition: more than %d exec_gate filesystems; execs from "
+				"filesystems outside the gate are not checked",
+				VG_EXEC_GATED_MAX);
+			what = VG_UNGATED_EXEC_OFF;
+		} else if (gate_filesystem_dev(gated->paths[i], &devs[count], err, sizeof(err))) {
+			vg_warn("precognition: %s; execs from filesystems outside the gate are not "
+				"checked",
+				err);
+			what = VG_UNGATED_EXEC_OFF;
+		} else {
+			count++;
+		}
+	}
+	if (!gated->count)
+		what = VG_UNGATED_EXEC_OFF;
+	if (sensor_set_ungated_exec(d->sensor, what, devs, what ? count : 0))
+		vg_warn("precognition: the kernel's set of gated filesystems: %s; execs from "
+			"filesystems outside the gate are not checked",
+			strerror(errno));
+}
+
 int precog_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t errlen)
 {
 	enum vg_precog_mode mode = kernel_mode(p->precognition.mode);
@@ -102,6 +140,7 @@ int precog_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t 
 		gate_set_deadline(d->gate, p->precognition.gate_deadline_ms);
 	}
 	sensor_set_hold_flagged(d->sensor, exec_gate_wanted(d, p) && !d->exec_gate_armed);
+	set_ungated_exec(d, p);
 	sensor_set_quarantine(d->sensor,
 			      p->quarantine.mode == VG_MODE_OFF ? 0 : p->quarantine.threshold,
 			      p->quarantine.mode == VG_MODE_ENFORCE);
@@ -289,6 +328,8 @@ static void publish_decision(struct daemon *d, const struct vg_gate_decision *g)
 	json_object_object_add(obj, "refused", json_object_new_boolean(g->refused));
 	if (g->late)
 		json_object_object_add(obj, "late", json_object_new_boolean(true));
+	if (g->ungated)
+		json_object_object_add(obj, "ungated", json_object_new_boolean(true));
 	json_object_object_add(
 	    obj, "mode", json_object_new_string(policy_mode_name(d->policy.precognition.mode)));
 	json_text_add(obj, "path", g->path, g->path_len);
@@ -323,11 +364,15 @@ void precog_on_gate_report(struct daemon *d)
 void precog_on_exec(struct daemon *d, const struct vg_exec_event *ev)
 {
 	struct vg_gate_decision decision = {.kind = VG_GATE_EXEC};
+	bool ungated = ev->flags & VG_EXEC_UNGATED;
 
-	/* With the exec gate armed, the gate itself reported this exec. */
-	if (d->policy.precognition.mode == VG_MODE_OFF || d->exec_gate_armed ||
+	/* With the exec gate armed, the gate itself reported this exec, unless
+	 * it came from a filesystem the gate does not watch. */
+	if (d->policy.precognition.mode == VG_MODE_OFF || (d->exec_gate_armed && !ungated) ||
 	    !(ev->verdict_flags & (VG_FLAGGED | VG_BLOCKED)))
 		return;
+	decision.ungated = ungated;
+	decision.refused = ungated && d->policy.precognition.mode == VG_MODE_ENFORCE;
 	decision.tgid = ev->hdr.tgid;
 	decision.start_ns = ev->hdr.start_ns;
 	decision.score = ev->verdict_score;

@@ -83,6 +83,15 @@ struct {
 	__type(value, struct vg_vaccine_entry);
 } connect_vaccines SEC(".maps");
 
+/* The filesystems the exec gate watches (see sensor.h), by superblock
+ * device; the value is unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_EXEC_GATED_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} exec_gated_devs SEC(".maps");
+
 /* The argv of each process between its execve entry and the exec (see
  * sensor.h); filled only while exec-by-argv vaccines are in force. */
 struct {
@@ -449,6 +458,22 @@ static __always_inline void check_argv_unchanged(struct vg_exec_event *ev)
 		bpf_send_signal(9 /* SIGKILL */);
 }
 
+/* The exec gate refuses a blocked process's exec through fanotify marks on
+ * the policy's filesystems; an exec from any other filesystem produced no
+ * event to refuse. The new program dies here instead, before its first
+ * instruction (enforce), or the exec event says what would have happened. */
+static __always_inline void check_gated_filesystem(struct vg_exec_event *ev)
+{
+	__u32 dev = ev->dev;
+
+	if (!precog.ungated_exec || !(ev->verdict_flags & VG_BLOCKED) ||
+	    bpf_map_lookup_elem(&exec_gated_devs, &dev))
+		return;
+	ev->flags |= VG_EXEC_UNGATED;
+	if (precog.ungated_exec == VG_UNGATED_EXEC_KILL)
+		bpf_send_signal(9 /* SIGKILL */);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vg_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -504,6 +529,7 @@ int BPF_PROG(vg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	len = arg_end > arg_start ? arg_end - arg_start : 0;
 	ev->argv_full_len = len;
 	note_verdict(ev);
+	check_gated_filesystem(ev);
 	if (len > VG_ARGV_MAX - 1) {
 		len = VG_ARGV_MAX - 1;
 		ev->flags |= VG_EXEC_ARGV_TRUNCATED;

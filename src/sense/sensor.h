@@ -60,6 +60,10 @@ struct vg_precog_config {
 	__u64 vaccine_ttl_ns;
 	__u32 vaccine_enforce;	/* 1: connect vaccines refuse; 0: they are only reported */
 	__u32 connect_vaccines; /* 1 while the connect_vaccines map holds entries */
+	/* What an exec by a blocked process from a filesystem outside
+	 * exec_gated_devs meets (enum vg_ungated_exec). */
+	__u32 ungated_exec;
+	__u32 pad;
 };
 
 /* The vaccines map: program identities whose exec is refused, until
@@ -140,6 +144,22 @@ struct vg_exec_argv {
  * for scripts (whose argv the kernel rewrites itself; the gate works that
  * rewrite out from the script's "#!" line). */
 #define VG_EXEC_ARGV_REWRITTEN (1u << 3)
+/* A blocked process exec'd a program from a filesystem the exec gate does
+ * not watch (a tmpfs, a memfd, a filesystem mounted in a namespace of its
+ * own): no permission event could refuse it. Killed in the kernel before
+ * its first instruction when precognition enforces (see ungated_exec). */
+#define VG_EXEC_UNGATED (1u << 4)
+
+/* The filesystems the exec gate watches, by superblock device (kernel
+ * encoding), in the exec_gated_devs map: at most this many. */
+#define VG_EXEC_GATED_MAX 64
+
+/* vg_precog_config.ungated_exec */
+enum vg_ungated_exec {
+	VG_UNGATED_EXEC_OFF = 0,    /* no exec gate, or not known which filesystems */
+	VG_UNGATED_EXEC_REPORT = 1, /* monitor: the exec event says so */
+	VG_UNGATED_EXEC_KILL = 2,   /* enforce: SIGKILL at the exec */
+};
 
 /* vg_task_state.flags */
 #define VG_TASK_IN_SCOPE (1u << 0) /* pidtree scope: inherited at fork */

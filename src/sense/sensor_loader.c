@@ -458,22 +458,51 @@ int sensor_set_supervised_root(struct vg_sensor *s, const char *cgroup_path, cha
 	return put_scope_cgroup(s, 1, "supervised workloads' cgroup", cgroup_path, err, errlen);
 }
 
+/* Empties a hash map whose keys are at most 16 bytes. */
+static int clear_map(int map)
+{
+	unsigned char key[16];
+
+	/* Deleting the key just visited: start over from the first each time. */
+	while (bpf_map_get_next_key(map, NULL, key) == 0)
+		if (bpf_map_delete_elem(map, key))
+			return -1;
+	return 0;
+}
+
 int sensor_set_decoy_ports(struct vg_sensor *s, const uint16_t *ports, size_t count)
 {
 	int map = bpf_map__fd(s->skel->maps.decoy_ports);
-	__u16 key, next;
 	__u8 one = 1;
 
-	/* Deleting the key just visited: start over from the first each time. */
-	while (bpf_map_get_next_key(map, NULL, &next) == 0) {
-		key = next;
-		if (bpf_map_delete_elem(map, &key))
-			return -1;
-	}
+	if (clear_map(map))
+		return -1;
 	for (size_t i = 0; i < count; i++)
 		if (bpf_map_update_elem(map, &ports[i], &one, BPF_ANY))
 			return -1;
 	__atomic_store_n(&s->skel->bss->decoy_port_count, (uint32_t)count, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int sensor_set_ungated_exec(struct vg_sensor *s, enum vg_ungated_exec what, const uint32_t *devs,
+			    size_t count)
+{
+	int map = bpf_map__fd(s->skel->maps.exec_gated_devs);
+	__u8 one = 1;
+
+	/* Off while the set changes: nobody is killed for a filesystem that is
+	 * only missing from a half-written set. */
+	__atomic_store_n(&s->skel->bss->precog.ungated_exec, VG_UNGATED_EXEC_OFF, __ATOMIC_SEQ_CST);
+	if (count > VG_EXEC_GATED_MAX) {
+		errno = E2BIG;
+		return -1;
+	}
+	if (clear_map(map))
+		return -1;
+	for (size_t i = 0; i < count; i++)
+		if (bpf_map_update_elem(map, &devs[i], &one, BPF_ANY))
+			return -1;
+	__atomic_store_n(&s->skel->bss->precog.ungated_exec, what, __ATOMIC_SEQ_CST);
 	return 0;
 }
 

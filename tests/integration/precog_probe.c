@@ -8,11 +8,13 @@
  * score climbs to its maximum; then it tries each
  * gated operation and prints one line per attempt: "exec ok", "open
  * EACCES", "connect EPERM", ... Exec is tried in a forked child, which
- * reports its errno through a pipe (exec of PATH succeeding runs it). */
+ * reports its errno through a pipe (exec of PATH succeeding runs it);
+ * "exec killed" when the exec went through and the program was killed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +61,12 @@ static void try_exec(const char *path)
 		err = 0; /* the pipe closed on exec: it ran */
 	close(fds[0]);
 	waitpid(pid, &status, 0);
-	printf("exec %s\n", result(err));
+	/* Exec'd, then killed before it could exit on its own: the kernel's
+	 * answer to an exec the exec gate could not see. */
+	if (!err && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		printf("exec killed\n");
+	else
+		printf("exec %s\n", result(err));
 }
 
 static void try_open(const char *path)

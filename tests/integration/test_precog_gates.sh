@@ -3,12 +3,18 @@
 # own), the open of a protected test file (fanotify) and a loopback connect
 # (cgroup/connect4, in the kernel), while a normal process is allowed all
 # three; monitor mode allows and logs. Every decision is a forensic record.
+# An exec from a filesystem outside the exec gate (a second tmpfs) gives
+# fanotify nothing to refuse: the kernel kills the blocked process's new
+# program before its first instruction instead, and only reports it in
+# monitor mode.
 . "$(dirname "$0")/lib.sh"
 
 PROBE=$HELPERS/precog_probe
 make_test_cgroup
 mount_test_tmpfs "$WORK/mnt"
+mount_test_tmpfs "$WORK/ungated"
 cp /bin/true "$WORK/mnt/true"
+cp /bin/true "$WORK/ungated/true"
 echo "test secret" > "$WORK/mnt/secret"
 port=9 # discard: nothing listens, so an allowed connect is refused by TCP
 
@@ -31,6 +37,15 @@ weird=$(attempt --weird 4000)
 note "process above block: $weird"
 [ "$weird" = "exec EPERM open EPERM connect EPERM " ] || fail "a blocked process was not refused: $weird"
 
+ungated() { # ungated [--weird N]: the exec of the copy outside the gate
+	in_cgroup "$PROBE" "$@" --exec "$WORK/ungated/true" | tr '\n' ' '
+}
+normal=$(ungated)
+[ "$normal" = "exec ok " ] || fail "a normal process could not exec outside the gate: $normal"
+weird=$(ungated --weird 4000)
+note "process above block, exec outside the gate: $weird"
+[ "$weird" = "exec killed " ] || fail "a blocked process ran a program from outside the gate: $weird"
+
 wait_quiet
 stop_daemon || fail "vigilanted did not stop cleanly"
 "$VIGILANTE" wal dump --json "$WORK/wal" > "$WORK/dump.jsonl"
@@ -39,6 +54,10 @@ for what in exec open connect; do
 	has_event ".payload.type==\"decision\" and .payload.what==\"$what\" and .payload.refused==true" "$WORK/dump.jsonl" ||
 		fail "no forensic record of the refused $what"
 done
+has_event ".payload.type==\"decision\" and .payload.ungated==true and .payload.refused==true and .payload.path==\"$WORK/ungated/true\"" "$WORK/dump.jsonl" ||
+	fail "no forensic record of the exec killed outside the gate"
+[ "$(jq -c 'select(.payload.ungated==true)' "$WORK/dump.jsonl" | wc -l)" -eq 1 ] ||
+	fail "an exec inside the gate or by a normal process was recorded as outside it"
 reason=$(jq -c 'select(.payload.type=="score" and .payload.level=="block") | .payload.reason.ngram' "$WORK/dump.jsonl" | head -n 1)
 note "block reason: $reason"
 
@@ -48,6 +67,8 @@ start_daemon "$WORK/policy.yaml"
 weird=$(attempt --weird 4000)
 note "monitor mode: $weird"
 [ "$weird" = "exec ok open ok connect ECONNREFUSED " ] || fail "monitor mode refused: $weird"
+weird=$(ungated --weird 4000)
+[ "$weird" = "exec ok " ] || fail "monitor mode killed an exec outside the gate: $weird"
 wait_quiet
 stop_daemon || fail "vigilanted did not stop cleanly"
 "$VIGILANTE" wal dump --json "$WORK/wal" > "$WORK/dump.jsonl"
@@ -57,3 +78,5 @@ for what in exec open connect; do
 done
 has_event '.payload.type=="decision" and .payload.what=="connect" and .payload.refused==false' "$WORK/dump.jsonl" ||
 	fail "monitor mode did not log the connect"
+has_event '.payload.type=="decision" and .payload.ungated==true and .payload.refused==false and .payload.mode=="monitor"' "$WORK/dump.jsonl" ||
+	fail "monitor mode did not log the exec outside the gate"
