@@ -237,7 +237,8 @@ static void add_connect(struct json_object *obj, const struct vg_connect_event *
 	const struct vg_proc *p = proctable_find(procs, ev->hdr.tgid, ev->hdr.start_ns);
 	char addr[INET6_ADDRSTRLEN] = "";
 
-	json_object_object_add(obj, "what", json_object_new_string("connect"));
+	json_object_object_add(obj, "what",
+			       json_object_new_string(ev->datagram ? "send" : "connect"));
 	json_object_object_add(obj, "refused", json_object_new_boolean(ev->refused));
 	json_object_object_add(obj, "score", json_object_new_int64(ev->score));
 	inet_ntop(ev->family == AF_INET ? AF_INET : AF_INET6, ev->addr, addr, sizeof(addr));

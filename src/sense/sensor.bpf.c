@@ -806,10 +806,10 @@ static __always_inline __u32 connect_vaccine(struct bpf_sock_addr *ctx, __u16 fa
 	return entry->vaccine_id ? entry->vaccine_id : 0xffffffff;
 }
 
-/* The network gate, in the kernel: a connect by a process whose verdict is
- * "blocked" is refused when precognition enforces, and a connect a vaccine
- * names when vaccination enforces. Connects by flagged processes and those
- * a vaccine names are reported either way. */
+/* The network gate, in the kernel: a connect (or an unconnected datagram)
+ * by a process whose verdict is "blocked" is refused when precognition
+ * enforces, and one a vaccine names when vaccination enforces. Connects by
+ * flagged processes and those a vaccine names are reported either way. */
 /* The honeypot's decoy services' ports (they listen on 127.0.0.1): a
  * connect to one flags the process in the connect itself. decoy_port_count
  * lets every other connect skip the lookup while there are none. */
@@ -855,25 +855,30 @@ static __always_inline struct vg_verdict *flag_current(__u32 tgid, __u32 tid)
 	return bpf_map_lookup_elem(&verdicts, &tgid);
 }
 
-static __always_inline int gate_connect(struct bpf_sock_addr *ctx, __u16 family)
+static __always_inline int gate_connect(struct bpf_sock_addr *ctx, __u16 family, bool datagram)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32, vaccine_id = 0;
 	struct vg_verdict *verdict;
 	struct vg_connect_event *ev;
-	bool refuse, decoy;
+	bool refuse, decoy, blocked;
 
 	if (precog.connect_vaccines)
 		vaccine_id = connect_vaccine(ctx, family);
-	decoy = to_decoy(ctx, family);
+	decoy = !datagram && to_decoy(ctx, family);
 	if (precog.mode == VG_PRECOG_OFF && !vaccine_id && !decoy)
 		return 1;
 	verdict =
 	    decoy ? flag_current(tgid, (__u32)pid_tgid) : bpf_map_lookup_elem(&verdicts, &tgid);
 	if (!verdict && !vaccine_id)
 		return 1;
-	refuse = (verdict && (verdict->flags & VG_BLOCKED) && precog.mode == VG_PRECOG_ENFORCE) ||
-		 (vaccine_id && precog.vaccine_enforce);
+	blocked = verdict && (verdict->flags & VG_BLOCKED) && precog.mode != VG_PRECOG_OFF;
+	refuse =
+	    (blocked && precog.mode == VG_PRECOG_ENFORCE) || (vaccine_id && precog.vaccine_enforce);
+	/* A flagged process's every datagram would be a record: only those
+	 * that are (or in monitor mode would be) refused are. */
+	if (datagram && !blocked && !vaccine_id)
+		return 1;
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (ev) {
 		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -891,6 +896,7 @@ static __always_inline int gate_connect(struct bpf_sock_addr *ctx, __u16 family)
 		ev->refused = refuse;
 		ev->vaccine_id = vaccine_id;
 		ev->decoy = decoy;
+		ev->datagram = datagram;
 		ev->exe.ino = BPF_CORE_READ(task, mm, exe_file, f_inode, i_ino);
 		ev->exe.dev = BPF_CORE_READ(task, mm, exe_file, f_inode, i_sb, s_dev);
 		ev->family = family;
@@ -915,13 +921,27 @@ static __always_inline int gate_connect(struct bpf_sock_addr *ctx, __u16 family)
 SEC("cgroup/connect4")
 int vg_connect4(struct bpf_sock_addr *ctx)
 {
-	return gate_connect(ctx, 2);
+	return gate_connect(ctx, 2, false);
 }
 
 SEC("cgroup/connect6")
 int vg_connect6(struct bpf_sock_addr *ctx)
 {
-	return gate_connect(ctx, 10);
+	return gate_connect(ctx, 10, false);
+}
+
+/* A datagram reaches an address without any connect (UDP sendto/sendmsg on
+ * an unconnected socket): gated as a connect to it would be. */
+SEC("cgroup/sendmsg4")
+int vg_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return gate_connect(ctx, 2, true);
+}
+
+SEC("cgroup/sendmsg6")
+int vg_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return gate_connect(ctx, 10, true);
 }
 
 /* `vigilante ps`: one record per task that has state. */

@@ -243,7 +243,11 @@ struct vg_connect_event {
 	__u16 port;	  /* host byte order */
 	__u8 addr[16];	  /* IPv4 in the first 4 bytes */
 	__u32 vaccine_id; /* the connect vaccine that refused (or would refuse) it; 0: none */
-	__u32 decoy;	  /* 1: to a decoy service's port on loopback: flagged in this syscall */
+	__u16 decoy;	  /* 1: to a decoy service's port on loopback: flagged in this syscall */
+	/* 1: not a connect but a datagram sent to the address on an unconnected
+	 * socket (cgroup/sendmsg4/6), gated the same way; reported only when
+	 * refused, would be refused in monitor mode, or a vaccine names it. */
+	__u16 datagram;
 	struct vg_exe_key exe; /* the program that connected */
 };
 

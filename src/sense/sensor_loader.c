@@ -21,7 +21,8 @@
 struct vg_sensor {
 	struct sensor_bpf *skel;
 	struct ring_buffer *ring;
-	struct bpf_link *connect4, *connect6;
+	/* The network gate: connect4, connect6, sendmsg4, sendmsg6. */
+	struct bpf_link *network[4];
 	int stats_fd;
 	vg_sensor_event_fn fn;
 	void *ctx;
@@ -120,6 +121,8 @@ int sensor_open(const struct vg_sensor_options *opts, vg_sensor_event_fn fn, voi
 	 * iterator per read by sensor_tasks(). */
 	bpf_program__set_autoattach(s->skel->progs.vg_connect4, false);
 	bpf_program__set_autoattach(s->skel->progs.vg_connect6, false);
+	bpf_program__set_autoattach(s->skel->progs.vg_sendmsg4, false);
+	bpf_program__set_autoattach(s->skel->progs.vg_sendmsg6, false);
 	bpf_program__set_autoattach(s->skel->progs.vg_tasks, false);
 	rc = sensor_bpf__load(s->skel);
 	if (rc) {
@@ -204,8 +207,8 @@ void sensor_close(struct vg_sensor *s)
 {
 	if (!s)
 		return;
-	bpf_link__destroy(s->connect4);
-	bpf_link__destroy(s->connect6);
+	for (size_t i = 0; i < sizeof(s->network) / sizeof(s->network[0]); i++)
+		bpf_link__destroy(s->network[i]);
 	ring_buffer__free(s->ring);
 	sensor_bpf__destroy(s->skel);
 	if (s->stats_fd >= 0)
@@ -235,19 +238,21 @@ int sensor_attach_connect_gate(struct vg_sensor *s, const char *cgroup_path, cha
 		snprintf(err, errlen, "connect gate: cgroup %s: %s", cgroup_path, strerror(errno));
 		return -1;
 	}
-	s->connect4 = bpf_program__attach_cgroup(s->skel->progs.vg_connect4, fd);
-	if (!s->connect4) {
-		snprintf(err, errlen, "connect gate: attaching connect4 to %s: %s", cgroup_path,
-			 strerror(errno));
-		return -1;
-	}
-	s->connect6 = bpf_program__attach_cgroup(s->skel->progs.vg_connect6, fd);
-	if (!s->connect6) {
-		snprintf(err, errlen, "connect gate: attaching connect6 to %s: %s", cgroup_path,
-			 strerror(errno));
-		bpf_link__destroy(s->connect4);
-		s->connect4 = NULL;
-		return -1;
+	struct bpf_program *programs[] = {s->skel->progs.vg_connect4, s->skel->progs.vg_connect6,
+					  s->skel->progs.vg_sendmsg4, s->skel->progs.vg_sendmsg6};
+
+	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
+		s->network[i] = bpf_program__attach_cgroup(programs[i], fd);
+		if (!s->network[i]) {
+			snprintf(err, errlen, "connect gate: attaching %s to %s: %s",
+				 bpf_program__section_name(programs[i]), cgroup_path,
+				 strerror(errno));
+			while (i--) {
+				bpf_link__destroy(s->network[i]);
+				s->network[i] = NULL;
+			}
+			return -1;
+		}
 	}
 	return 0;
 }

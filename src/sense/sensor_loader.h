@@ -65,7 +65,8 @@ int sensor_profiles_foreach(const struct vg_sensor *s,
 int sensor_add_profile(struct vg_sensor *s, const struct vg_exe_key *key,
 		       const struct vg_profile *profile);
 
-/* Attaches the connect gate (cgroup/connect4 and connect6) to a cgroup v2
+/* Attaches the connect gate (cgroup/connect4 and connect6, and sendmsg4
+ * and sendmsg6 for datagrams sent without a connect) to a cgroup v2
  * directory: the scope's cgroup, or the hierarchy's root for the system. */
 int sensor_attach_connect_gate(struct vg_sensor *s, const char *cgroup_path, char *err,
 			       size_t errlen);

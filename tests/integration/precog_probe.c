@@ -1,6 +1,7 @@
 /* precog_probe: a test process for the precognition gates.
  *
  *   precog_probe [--weird N] [--exec PATH] [--open PATH] [--connect PORT]
+ *                [--send PORT]
  *                [--sleep SECONDS]
  *
  * With --weird, it first makes N harmless system calls in a run that the
@@ -89,6 +90,19 @@ static void try_connect(int port)
 	close(fd);
 }
 
+/* A UDP datagram to loopback PORT with sendto, no connect. */
+static void try_send(int port)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ssize_t n;
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	n = sendto(fd, "x", 1, 0, (struct sockaddr *)&addr, sizeof(addr));
+	printf("send %s\n", result(n < 0 ? errno : 0));
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -105,6 +119,8 @@ int main(int argc, char **argv)
 			try_open(argv[++i]);
 		else if (!strcmp(argv[i], "--connect"))
 			try_connect(atoi(argv[++i]));
+		else if (!strcmp(argv[i], "--send"))
+			try_send(atoi(argv[++i]));
 		else if (!strcmp(argv[i], "--sleep"))
 			sleep((unsigned)atoi(argv[++i]));
 		else {

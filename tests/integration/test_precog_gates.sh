@@ -1,8 +1,9 @@
 # Precognition gates, end to end with the real kernel: a process driven above
 # the block threshold is refused exec (fanotify, on a tmpfs of the test's
-# own), the open of a protected test file (fanotify) and a loopback connect
-# (cgroup/connect4, in the kernel), while a normal process is allowed all
-# three; monitor mode allows and logs. Every decision is a forensic record.
+# own), the open of a protected test file (fanotify), a loopback connect
+# (cgroup/connect4, in the kernel) and a UDP datagram sent without a connect
+# (cgroup/sendmsg4), while a normal process is allowed all four; monitor
+# mode allows and logs. Every decision is a forensic record.
 # An exec from a filesystem outside the exec gate (a second tmpfs) gives
 # fanotify nothing to refuse: the kernel kills the blocked process's new
 # program before its first instruction instead, and only reports it in
@@ -23,7 +24,8 @@ policy() { # policy MODE
 }
 
 attempt() { # attempt [--weird N]: prints the probe's results on one line
-	in_cgroup "$PROBE" "$@" --exec "$WORK/mnt/true" --open "$WORK/mnt/secret" --connect $port | tr '\n' ' '
+	in_cgroup "$PROBE" "$@" --exec "$WORK/mnt/true" --open "$WORK/mnt/secret" --connect $port \
+		--send $port | tr '\n' ' '
 }
 
 policy enforce
@@ -31,11 +33,12 @@ start_daemon "$WORK/policy.yaml"
 
 normal=$(attempt)
 note "normal process: $normal"
-[ "$normal" = "exec ok open ok connect ECONNREFUSED " ] || fail "a normal process was refused: $normal"
+[ "$normal" = "exec ok open ok connect ECONNREFUSED send ok " ] || fail "a normal process was refused: $normal"
 
 weird=$(attempt --weird 4000)
 note "process above block: $weird"
-[ "$weird" = "exec EPERM open EPERM connect EPERM " ] || fail "a blocked process was not refused: $weird"
+[ "$weird" = "exec EPERM open EPERM connect EPERM send EPERM " ] ||
+	fail "a blocked process was not refused: $weird"
 
 ungated() { # ungated [--weird N]: the exec of the copy outside the gate
 	in_cgroup "$PROBE" "$@" --exec "$WORK/ungated/true" | tr '\n' ' '
@@ -50,7 +53,7 @@ wait_quiet
 stop_daemon || fail "vigilanted did not stop cleanly"
 "$VIGILANTE" wal dump --json "$WORK/wal" > "$WORK/dump.jsonl"
 has_event '.payload.type=="score" and .payload.level=="block"' "$WORK/dump.jsonl" || fail "no block record"
-for what in exec open connect; do
+for what in exec open connect send; do
 	has_event ".payload.type==\"decision\" and .payload.what==\"$what\" and .payload.refused==true" "$WORK/dump.jsonl" ||
 		fail "no forensic record of the refused $what"
 done
@@ -58,6 +61,8 @@ has_event ".payload.type==\"decision\" and .payload.ungated==true and .payload.r
 	fail "no forensic record of the exec killed outside the gate"
 [ "$(jq -c 'select(.payload.ungated==true)' "$WORK/dump.jsonl" | wc -l)" -eq 1 ] ||
 	fail "an exec inside the gate or by a normal process was recorded as outside it"
+[ "$(jq -c 'select(.payload.what=="send")' "$WORK/dump.jsonl" | wc -l)" -eq 1 ] ||
+	fail "the normal process's datagram was recorded, or the blocked one's twice"
 reason=$(jq -c 'select(.payload.type=="score" and .payload.level=="block") | .payload.reason.ngram' "$WORK/dump.jsonl" | head -n 1)
 note "block reason: $reason"
 
@@ -66,7 +71,7 @@ policy monitor
 start_daemon "$WORK/policy.yaml"
 weird=$(attempt --weird 4000)
 note "monitor mode: $weird"
-[ "$weird" = "exec ok open ok connect ECONNREFUSED " ] || fail "monitor mode refused: $weird"
+[ "$weird" = "exec ok open ok connect ECONNREFUSED send ok " ] || fail "monitor mode refused: $weird"
 weird=$(ungated --weird 4000)
 [ "$weird" = "exec ok " ] || fail "monitor mode killed an exec outside the gate: $weird"
 wait_quiet
@@ -78,5 +83,7 @@ for what in exec open connect; do
 done
 has_event '.payload.type=="decision" and .payload.what=="connect" and .payload.refused==false' "$WORK/dump.jsonl" ||
 	fail "monitor mode did not log the connect"
+has_event '.payload.type=="decision" and .payload.what=="send" and .payload.refused==false' "$WORK/dump.jsonl" ||
+	fail "monitor mode did not log the datagram"
 has_event '.payload.type=="decision" and .payload.ungated==true and .payload.refused==false and .payload.mode=="monitor"' "$WORK/dump.jsonl" ||
 	fail "monitor mode did not log the exec outside the gate"
