@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
@@ -43,6 +44,19 @@ struct watched_file {
 	struct vg_exe_key key;
 };
 
+/* A path of the policy's protected_paths and the inode marked for it. Tools
+ * that change such a file (passwd, useradd, an editor) write a new one and
+ * rename it over the old: the mark stays on the old inode. The parent
+ * directory is watched (inotify) so that the new inode is marked as it
+ * appears, as is a path that did not exist when the gate started. */
+struct protected_file {
+	char *path;
+	struct vg_exe_key key; /* the inode marked (guarded by lock); ino 0: none */
+	uint64_t mask;	       /* the marks on it */
+	int fd;		       /* open on it, to take the marks off; -1: none */
+	int parent_wd;	       /* inotify watch of the parent directory; -1: none */
+};
+
 struct vg_gate {
 	const struct vg_sensor *sensor;
 	pthread_mutex_t lock; /* guards vaccines, argv_rules and hashed */
@@ -56,9 +70,11 @@ struct vg_gate {
 	enum vg_mode vaccine_mode;
 	struct hashed_file hashed[HASH_CACHE];
 	/* Inodes with open-permission marks: the gate thread must never open
-	 * one itself (it would wait for its own answer). Main thread only. */
-	struct vg_exe_key *protected_keys;
+	 * one itself (it would wait for its own answer). Changed by the main
+	 * thread only, their keys under lock. */
+	struct protected_file *protected;
 	size_t protected_count;
+	int inotify_fd; /* the protected paths' parent directories */
 	struct watched_file *watched;
 	size_t watched_count;
 	const struct vg_path_list *exec_filesystems;
@@ -100,32 +116,127 @@ static bool same_key(const struct vg_exe_key *a, const struct vg_exe_key *b)
 	return a->ino == b->ino && a->dev == b->dev;
 }
 
+/* Marks the inode at p->path now, if it is not the one marked already, and
+ * takes the marks off the one it replaces. Returns 0 (marked, unchanged, or
+ * nothing there), or -1 with err. */
+static int protect(struct vg_gate *g, struct protected_file *p, char *err, size_t errlen)
+{
+	struct vg_exe_key key;
+	struct stat st;
+	uint64_t mask;
+	int fd;
+
+	/* Unchanged, it is not opened: that open would wait on this gate. */
+	if (stat(p->path, &st))
+		return 0; /* nothing there to protect; the directory watch says when */
+	key = identity(&st);
+	if (p->fd >= 0 && same_key(&key, &p->key))
+		return 0;
+	/* Not O_PATH: fanotify_mark() refuses such an fd. Non-blocking: the
+	 * path may name a FIFO. */
+	fd = open(p->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		if (fd >= 0)
+			close(fd);
+		return 0; /* gone since the stat; the directory watch says when it is back */
+	}
+	key = identity(&st);
+	if (p->fd >= 0 && same_key(&key, &p->key)) {
+		close(fd);
+		return 0;
+	}
+	/* The inode just looked at, not whatever the path names by now. */
+	mask = FAN_OPEN_PERM | (S_ISDIR(st.st_mode) ? FAN_EVENT_ON_CHILD : 0);
+	if (fanotify_mark(g->fanotify_fd, FAN_MARK_ADD, mask, fd, NULL)) {
+		snprintf(err, errlen, "gate: fanotify mark on protected %s: %s", p->path,
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (p->fd >= 0) {
+		/* ENOENT: the old inode is gone, and its marks with it. */
+		if (fanotify_mark(g->fanotify_fd, FAN_MARK_REMOVE, p->mask, p->fd, NULL) &&
+		    errno != ENOENT)
+			vg_warn("gate: removing the mark of the replaced %s: %s", p->path,
+				strerror(errno));
+		close(p->fd);
+		vg_info("gate: protected path %s is a new file; gated again", p->path);
+	}
+	pthread_mutex_lock(&g->lock);
+	p->key = key;
+	pthread_mutex_unlock(&g->lock);
+	p->fd = fd;
+	p->mask = mask;
+	return 0;
+}
+
+/* Watches p's parent directory for a file created or renamed into it. */
+static void watch_parent(struct vg_gate *g, struct protected_file *p)
+{
+	char dir[PATH_MAX], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", p->path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return;
+	slash[slash == dir] = '\0'; /* "/x" -> "/" */
+	p->parent_wd = inotify_add_watch(g->inotify_fd, dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+	if (p->parent_wd < 0)
+		vg_warn("gate: protected path %s: watching %s: %s; a new file there is not gated",
+			p->path, dir, strerror(errno));
+}
+
 static int add_marks(struct vg_gate *g, const struct vg_gate_options *opts, char *err,
 		     size_t errlen)
 {
 	unsigned count = opts->protected_paths ? opts->protected_paths->count : 0;
 
-	g->protected_keys = calloc(count + 1, sizeof(*g->protected_keys));
-	if (!g->protected_keys) {
+	g->protected = calloc(count + 1, sizeof(*g->protected));
+	if (!g->protected) {
 		snprintf(err, errlen, "gate: out of memory");
 		return -1;
 	}
 	for (unsigned i = 0; i < count; i++) {
-		const char *path = opts->protected_paths->paths[i];
-		struct stat st;
+		struct protected_file *p = &g->protected[g->protected_count];
 
-		if (stat(path, &st)) {
-			/* A protected path that does not exist here has nothing to protect. */
-			vg_info("gate: protected path %s: %s; not gated", path, strerror(errno));
-			continue;
-		}
-		if (mark(g->fanotify_fd, FAN_MARK_ADD,
-			 FAN_OPEN_PERM | (S_ISDIR(st.st_mode) ? FAN_EVENT_ON_CHILD : 0), path, err,
-			 errlen))
+		*p = (struct protected_file){.fd = -1, .parent_wd = -1};
+		p->path = strdup(opts->protected_paths->paths[i]);
+		if (!p->path) {
+			snprintf(err, errlen, "gate: out of memory");
 			return -1;
-		g->protected_keys[g->protected_count++] = identity(&st);
+		}
+		g->protected_count++;
+		if (protect(g, p, err, errlen))
+			return -1;
+		if (p->fd < 0)
+			vg_info("gate: protected path %s does not exist (yet); gated once it does",
+				p->path);
+		watch_parent(g, p);
 	}
 	return 0;
+}
+
+int gate_protected_watch_fd(const struct vg_gate *g)
+{
+	return g->inotify_fd;
+}
+
+void gate_recheck_protected(struct vg_gate *g)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool changed = false;
+	char err[512];
+	ssize_t n;
+
+	/* Which name changed matters little: every protected path is looked
+	 * at again (a handful of stats), once per batch of events. */
+	while ((n = read(g->inotify_fd, buf, sizeof(buf))) > 0)
+		changed = true;
+	if (n < 0 && errno != EAGAIN)
+		vg_warn("gate: reading the protected paths' directory watch: %s", strerror(errno));
+	for (size_t i = 0; changed && i < g->protected_count; i++)
+		if (protect(g, &g->protected[i], err, sizeof(err)))
+			vg_warn("%s", err);
 }
 
 static bool file_needed(const struct vg_gate_vaccine *vaccines, size_t count,
@@ -153,7 +264,7 @@ static void unwatch_unneeded(struct vg_gate *g, const struct vg_gate_vaccine *va
 			continue;
 		}
 		for (size_t p = 0; p < g->protected_count; p++)
-		protected |= same_key(&g->protected_keys[p], &w->key);
+		protected |= same_key(&g->protected[p].key, &w->key);
 		if (!protected &&
 		    mark(g->fanotify_fd, FAN_MARK_REMOVE, FAN_OPEN_PERM, w->path, err,
 			 sizeof(err)) &&
@@ -337,7 +448,7 @@ static bool marked(struct vg_gate *g, const struct vg_exe_key *key)
 
 	pthread_mutex_lock(&g->lock);
 	for (size_t i = 0; i < g->protected_count && !found; i++)
-		found = same_key(&g->protected_keys[i], key);
+		found = g->protected[i].fd >= 0 && same_key(&g->protected[i].key, key);
 	for (size_t i = 0; i < g->vaccine_count && !found; i++)
 		found =
 		    g->vaccines[i].kind == VG_VACCINE_FILE && same_key(&g->vaccines[i].file, key);
@@ -733,11 +844,17 @@ int gate_start(const struct vg_gate_options *opts, struct vg_gate **out, int *re
 	g->daemon_tgid = opts->daemon_tgid;
 	g->mode = opts->mode;
 	g->report_write_fd = -1;
+	g->inotify_fd = -1;
 	g->stop_fd = eventfd(0, EFD_CLOEXEC);
 	g->fanotify_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK,
 				       O_RDONLY | O_LARGEFILE | O_CLOEXEC);
 	if (g->fanotify_fd < 0 || g->stop_fd < 0) {
 		snprintf(err, errlen, "gate: fanotify_init: %s", strerror(errno));
+		goto fail;
+	}
+	g->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (g->inotify_fd < 0) {
+		snprintf(err, errlen, "gate: inotify_init1: %s", strerror(errno));
 		goto fail;
 	}
 	if (add_marks(g, opts, err, errlen) ||
@@ -863,7 +980,14 @@ void gate_stop(struct vg_gate *g)
 	pthread_mutex_destroy(&g->lock);
 	free(g->vaccines);
 	free(g->argv_rules);
-	free(g->protected_keys);
+	for (size_t i = 0; i < g->protected_count; i++) {
+		if (g->protected[i].fd >= 0)
+			close(g->protected[i].fd);
+		free(g->protected[i].path);
+	}
+	free(g->protected);
+	if (g->inotify_fd >= 0)
+		close(g->inotify_fd);
 	for (size_t i = 0; i < g->watched_count; i++)
 		free(g->watched[i].path);
 	free(g->watched);

@@ -397,6 +397,9 @@ static int run_loop(struct daemon *d)
 			case TAG_GATE:
 				precog_on_gate_report(d);
 				break;
+			case TAG_PROTECTED:
+				gate_recheck_protected(d->gate);
+				break;
 			case TAG_STATS:
 				drain(d->stats_timer_fd);
 				request_stats_sampled(d);

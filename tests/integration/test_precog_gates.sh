@@ -7,7 +7,8 @@
 # An exec from a filesystem outside the exec gate (a second tmpfs) gives
 # fanotify nothing to refuse: the kernel kills the blocked process's new
 # program before its first instruction instead, and only reports it in
-# monitor mode.
+# monitor mode. A protected file replaced by a new one, or created after the
+# daemon started, is gated as well.
 . "$(dirname "$0")/lib.sh"
 
 PROBE=$HELPERS/precog_probe
@@ -20,7 +21,8 @@ echo "test secret" > "$WORK/mnt/secret"
 port=9 # discard: nothing listens, so an allowed connect is refused by TCP
 
 policy() { # policy MODE
-	PRECOG_MODE=$1 EXEC_GATE="[$WORK/mnt]" PROTECTED="[$WORK/mnt/secret]" write_policy "$WORK/policy.yaml"
+	PRECOG_MODE=$1 EXEC_GATE="[$WORK/mnt]" PROTECTED="[$WORK/mnt/secret, $WORK/mnt/later]" \
+		write_policy "$WORK/policy.yaml"
 }
 
 attempt() { # attempt [--weird N]: prints the probe's results on one line
@@ -48,6 +50,22 @@ normal=$(ungated)
 weird=$(ungated --weird 4000)
 note "process above block, exec outside the gate: $weird"
 [ "$weird" = "exec killed " ] || fail "a blocked process ran a program from outside the gate: $weird"
+
+# A protected file replaced by a new one (as passwd replaces /etc/shadow) and
+# one created after the start are gated too, once the daemon has seen the
+# directory change (the loop gives it the time).
+echo "new secret" > "$WORK/mnt/secret.new"
+mv "$WORK/mnt/secret.new" "$WORK/mnt/secret"
+echo "later" > "$WORK/mnt/later"
+for _ in $(seq 50); do
+	weird=$(in_cgroup "$PROBE" --weird 4000 --open "$WORK/mnt/secret" --open "$WORK/mnt/later" | tr '\n' ' ')
+	[ "$weird" = "open EPERM open EPERM " ] && break
+	sleep 0.1
+done
+note "process above block, replaced and new protected files: $weird"
+[ "$weird" = "open EPERM open EPERM " ] || fail "a replaced or new protected file was not gated: $weird"
+normal=$(in_cgroup "$PROBE" --open "$WORK/mnt/secret" --open "$WORK/mnt/later" | tr '\n' ' ')
+[ "$normal" = "open ok open ok " ] || fail "a normal process was refused a replaced protected file: $normal"
 
 wait_quiet
 stop_daemon || fail "vigilanted did not stop cleanly"
