@@ -1,6 +1,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/commands.h"
 #include "cli/control_client.h"
@@ -73,11 +74,21 @@ static void print_human(struct json_object *r, void *ctx)
 	printf("alerts:    %lld\n", (long long)num(r, "alerts_total"));
 	printf("processes: %lld in the table\n", (long long)num(r, "processes"));
 	printf("quarantine: %lld frozen\n", (long long)num(r, "quarantines_frozen"));
-	if (json_object_object_get_ex(r, "gate", &gate))
+	if (json_object_object_get_ex(r, "gate", &gate)) {
+		struct json_object *ungated;
+		const char *what = json_object_object_get_ex(gate, "ungated_exec", &ungated)
+				       ? json_object_get_string(ungated)
+				       : "off";
+
 		printf("gate:      %lld permission events, %lld refused, %lld failed open, %lld "
 		       "allowed past the deadline\n",
 		       (long long)num(gate, "events"), (long long)num(gate, "refused"),
 		       (long long)num(gate, "fail_open"), (long long)num(gate, "late"));
+		printf("           a blocked process's exec from outside exec_gate: %s\n",
+		       !strcmp(what, "kill")	 ? "killed at the exec"
+		       : !strcmp(what, "report") ? "recorded (monitor)"
+						 : "not checked");
+	}
 	if (json_object_object_get_ex(r, "honeypot", &honeypot))
 		printf("honeypot:  %lld supervised workloads, %lld calls answered, %lld by flagged "
 		       "processes, %lld decoys served\n",

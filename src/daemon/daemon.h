@@ -121,6 +121,9 @@ struct daemon {
 	struct vg_decoy_services *decoy_services; /* while some decoy service port is asked */
 	int decoy_service_report_fd;
 	bool exec_gate_armed; /* exec marks in place: some process is flagged */
+	/* What the kernel does to a blocked process's exec from a filesystem
+	 * outside the exec gate (enum vg_ungated_exec), as last set. */
+	int ungated_exec;
 	int64_t boot_to_real_ns;
 
 	int epoll_fd, signal_fd, commit_timer_fd, tick_timer_fd, control_fd, lock_fd;

@@ -120,10 +120,13 @@ static void set_ungated_exec(struct daemon *d, const struct vg_policy *p)
 	}
 	if (!gated->count)
 		what = VG_UNGATED_EXEC_OFF;
-	if (sensor_set_ungated_exec(d->sensor, what, devs, what ? count : 0))
+	d->ungated_exec = what;
+	if (sensor_set_ungated_exec(d->sensor, what, devs, what ? count : 0)) {
 		vg_warn("precognition: the kernel's set of gated filesystems: %s; execs from "
 			"filesystems outside the gate are not checked",
 			strerror(errno));
+		d->ungated_exec = VG_UNGATED_EXEC_OFF;
+	}
 }
 
 int precog_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t errlen)

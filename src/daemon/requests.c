@@ -137,6 +137,11 @@ static void send_status(struct daemon *d, struct control_client *c)
 		json_object_object_add(gate, "late", json_object_new_uint64(g.late));
 		json_object_object_add(gate, "reports_dropped",
 				       json_object_new_uint64(g.reports_dropped));
+		json_object_object_add(
+		    gate, "ungated_exec",
+		    json_object_new_string(d->ungated_exec == VG_UNGATED_EXEC_KILL     ? "kill"
+					   : d->ungated_exec == VG_UNGATED_EXEC_REPORT ? "report"
+										       : "off"));
 		json_object_object_add(r, "gate", gate);
 	}
 	if (d->supervisor) {

@@ -32,6 +32,8 @@ attempt() { # attempt [--weird N]: prints the probe's results on one line
 
 policy enforce
 start_daemon "$WORK/policy.yaml"
+[ "$("$VIGILANTE" status --json | jq -r .gate.ungated_exec)" = kill ] ||
+	fail "status does not say that execs outside the gate are killed"
 
 normal=$(attempt)
 note "normal process: $normal"
@@ -87,6 +89,8 @@ note "block reason: $reason"
 # Monitor: the same process is allowed everything, and the decisions are logged.
 policy monitor
 start_daemon "$WORK/policy.yaml"
+[ "$("$VIGILANTE" status --json | jq -r .gate.ungated_exec)" = report ] ||
+	fail "status does not say that execs outside the gate are only recorded"
 weird=$(attempt --weird 4000)
 note "monitor mode: $weird"
 [ "$weird" = "exec ok open ok connect ECONNREFUSED send ok " ] || fail "monitor mode refused: $weird"
