@@ -38,23 +38,17 @@ struct hashed_file {
 	uint64_t exec_expires_ns;
 };
 
-/* A file the open gate marked for a FILE vaccine. */
-struct watched_file {
-	char *path;
-	struct vg_exe_key key;
-};
-
-/* A path of the policy's protected_paths and the inode marked for it. Tools
+/* A path the open gate keeps an open-permission mark on, for the policy's
+ * protected_paths or a FILE vaccine, and the inode marked for it. Tools
  * that change such a file (passwd, useradd, an editor) write a new one and
  * rename it over the old: the mark stays on the old inode. The parent
  * directory is watched (inotify) so that the new inode is marked as it
- * appears, as is a path that did not exist when the gate started. */
-struct protected_file {
+ * appears, as is a path that did not exist yet. */
+struct marked_file {
 	char *path;
 	struct vg_exe_key key; /* the inode marked (guarded by lock); ino 0: none */
 	uint64_t mask;	       /* the marks on it */
 	int fd;		       /* open on it, to take the marks off; -1: none */
-	int parent_wd;	       /* inotify watch of the parent directory; -1: none */
 };
 
 struct vg_gate {
@@ -72,11 +66,11 @@ struct vg_gate {
 	/* Inodes with open-permission marks: the gate thread must never open
 	 * one itself (it would wait for its own answer). Changed by the main
 	 * thread only, their keys under lock. */
-	struct protected_file *protected;
+	struct marked_file *protected; /* protected_paths */
 	size_t protected_count;
-	int inotify_fd; /* the protected paths' parent directories */
-	struct watched_file *watched;
+	struct marked_file *watched; /* FILE vaccines' files */
 	size_t watched_count;
+	int inotify_fd; /* the marked paths' parent directories */
 	const struct vg_path_list *exec_filesystems;
 	pid_t daemon_tgid;
 	int fanotify_fd;
@@ -118,8 +112,8 @@ static bool same_key(const struct vg_exe_key *a, const struct vg_exe_key *b)
 
 /* Marks the inode at p->path now, if it is not the one marked already, and
  * takes the marks off the one it replaces. Returns 0 (marked, unchanged, or
- * nothing there), or -1 with err. */
-static int protect(struct vg_gate *g, struct protected_file *p, char *err, size_t errlen)
+ * nothing there: p->fd < 0), or -1 with err. */
+static int mark_file(struct vg_gate *g, struct marked_file *p, char *err, size_t errlen)
 {
 	struct vg_exe_key key;
 	struct stat st;
@@ -148,8 +142,7 @@ static int protect(struct vg_gate *g, struct protected_file *p, char *err, size_
 	/* The inode just looked at, not whatever the path names by now. */
 	mask = FAN_OPEN_PERM | (S_ISDIR(st.st_mode) ? FAN_EVENT_ON_CHILD : 0);
 	if (fanotify_mark(g->fanotify_fd, FAN_MARK_ADD, mask, fd, NULL)) {
-		snprintf(err, errlen, "gate: fanotify mark on protected %s: %s", p->path,
-			 strerror(errno));
+		snprintf(err, errlen, "gate: fanotify mark on %s: %s", p->path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -160,7 +153,7 @@ static int protect(struct vg_gate *g, struct protected_file *p, char *err, size_
 			vg_warn("gate: removing the mark of the replaced %s: %s", p->path,
 				strerror(errno));
 		close(p->fd);
-		vg_info("gate: protected path %s is a new file; gated again", p->path);
+		vg_info("gate: %s is a new file; gated again", p->path);
 	}
 	pthread_mutex_lock(&g->lock);
 	p->key = key;
@@ -170,8 +163,9 @@ static int protect(struct vg_gate *g, struct protected_file *p, char *err, size_
 	return 0;
 }
 
-/* Watches p's parent directory for a file created or renamed into it. */
-static void watch_parent(struct vg_gate *g, struct protected_file *p)
+/* Watches p's parent directory for a file created or renamed into it (one
+ * watch a directory, however many paths in it are marked). */
+static void watch_parent(struct vg_gate *g, const struct marked_file *p)
 {
 	char dir[PATH_MAX], *slash;
 
@@ -180,10 +174,9 @@ static void watch_parent(struct vg_gate *g, struct protected_file *p)
 	if (!slash)
 		return;
 	slash[slash == dir] = '\0'; /* "/x" -> "/" */
-	p->parent_wd = inotify_add_watch(g->inotify_fd, dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
-	if (p->parent_wd < 0)
-		vg_warn("gate: protected path %s: watching %s: %s; a new file there is not gated",
-			p->path, dir, strerror(errno));
+	if (inotify_add_watch(g->inotify_fd, dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0)
+		vg_warn("gate: %s: watching %s: %s; a new file there is not gated", p->path, dir,
+			strerror(errno));
 }
 
 static int add_marks(struct vg_gate *g, const struct vg_gate_options *opts, char *err,
@@ -197,16 +190,16 @@ static int add_marks(struct vg_gate *g, const struct vg_gate_options *opts, char
 		return -1;
 	}
 	for (unsigned i = 0; i < count; i++) {
-		struct protected_file *p = &g->protected[g->protected_count];
+		struct marked_file *p = &g->protected[g->protected_count];
 
-		*p = (struct protected_file){.fd = -1, .parent_wd = -1};
+		*p = (struct marked_file){.fd = -1};
 		p->path = strdup(opts->protected_paths->paths[i]);
 		if (!p->path) {
 			snprintf(err, errlen, "gate: out of memory");
 			return -1;
 		}
 		g->protected_count++;
-		if (protect(g, p, err, errlen))
+		if (mark_file(g, p, err, errlen))
 			return -1;
 		if (p->fd < 0)
 			vg_info("gate: protected path %s does not exist (yet); gated once it does",
@@ -228,15 +221,31 @@ void gate_recheck_protected(struct vg_gate *g)
 	char err[512];
 	ssize_t n;
 
-	/* Which name changed matters little: every protected path is looked
-	 * at again (a handful of stats), once per batch of events. */
+	/* Which name changed matters little: every marked path is looked at
+	 * again (a handful of stats), once per batch of events. */
 	while ((n = read(g->inotify_fd, buf, sizeof(buf))) > 0)
 		changed = true;
 	if (n < 0 && errno != EAGAIN)
 		vg_warn("gate: reading the protected paths' directory watch: %s", strerror(errno));
 	for (size_t i = 0; changed && i < g->protected_count; i++)
-		if (protect(g, &g->protected[i], err, sizeof(err)))
+		if (mark_file(g, &g->protected[i], err, sizeof(err)))
 			vg_warn("%s", err);
+	for (size_t i = 0; changed && i < g->watched_count; i++) {
+		struct marked_file *w = &g->watched[i];
+		struct vg_exe_key old = w->key;
+
+		if (mark_file(g, w, err, sizeof(err))) {
+			vg_warn("%s", err);
+			continue;
+		}
+		/* The vaccines that named the old inode name the new one. */
+		pthread_mutex_lock(&g->lock);
+		for (size_t v = 0; v < g->vaccine_count; v++)
+			if (g->vaccines[v].kind == VG_VACCINE_FILE &&
+			    same_key(&g->vaccines[v].file, &old))
+				g->vaccines[v].file = w->key;
+		pthread_mutex_unlock(&g->lock);
+	}
 }
 
 static bool file_needed(const struct vg_gate_vaccine *vaccines, size_t count,
@@ -253,10 +262,8 @@ static bool file_needed(const struct vg_gate_vaccine *vaccines, size_t count,
 static void unwatch_unneeded(struct vg_gate *g, const struct vg_gate_vaccine *vaccines,
 			     size_t count)
 {
-	char err[256];
-
 	for (size_t i = 0; i < g->watched_count;) {
-		struct watched_file *w = &g->watched[i];
+		struct marked_file *w = &g->watched[i];
 		bool protected = false;
 
 		if (file_needed(vaccines, count, &w->key)) {
@@ -264,12 +271,13 @@ static void unwatch_unneeded(struct vg_gate *g, const struct vg_gate_vaccine *va
 			continue;
 		}
 		for (size_t p = 0; p < g->protected_count; p++)
-		protected |= same_key(&g->protected[p].key, &w->key);
-		if (!protected &&
-		    mark(g->fanotify_fd, FAN_MARK_REMOVE, FAN_OPEN_PERM, w->path, err,
-			 sizeof(err)) &&
+		protected |= g->protected[p].fd >= 0 && same_key(&g->protected[p].key, &w->key);
+		if (!protected && w->fd >= 0 &&
+		    fanotify_mark(g->fanotify_fd, FAN_MARK_REMOVE, w->mask, w->fd, NULL) &&
 		    errno != ENOENT)
-			vg_warn("%s", err);
+			vg_warn("gate: removing the mark on %s: %s", w->path, strerror(errno));
+		if (w->fd >= 0)
+			close(w->fd);
 		free(w->path);
 		*w = g->watched[--g->watched_count];
 	}
@@ -278,7 +286,7 @@ static void unwatch_unneeded(struct vg_gate *g, const struct vg_gate_vaccine *va
 int gate_watch_file(struct vg_gate *g, const char *path, struct vg_exe_key *key, char *err,
 		    size_t errlen)
 {
-	struct watched_file *grown;
+	struct marked_file *grown, *w;
 	struct stat st;
 
 	if (stat(path, &st)) {
@@ -295,15 +303,21 @@ int gate_watch_file(struct vg_gate *g, const char *path, struct vg_exe_key *key,
 		return -1;
 	}
 	g->watched = grown;
-	if (mark(g->fanotify_fd, FAN_MARK_ADD, FAN_OPEN_PERM, path, err, errlen))
-		return -1;
-	grown[g->watched_count].path = strdup(path);
-	grown[g->watched_count].key = *key;
-	if (!grown[g->watched_count].path) {
+	w = &grown[g->watched_count];
+	*w = (struct marked_file){.path = strdup(path), .fd = -1};
+	if (!w->path) {
 		snprintf(err, errlen, "gate: out of memory");
 		return -1;
 	}
+	if (!mark_file(g, w, err, errlen) && w->fd < 0)
+		snprintf(err, errlen, "gate: %s: gone before it was marked", path);
+	if (w->fd < 0) {
+		free(w->path);
+		return -1;
+	}
+	*key = w->key;
 	g->watched_count++;
+	watch_parent(g, w);
 	return 0;
 }
 
@@ -988,8 +1002,11 @@ void gate_stop(struct vg_gate *g)
 	free(g->protected);
 	if (g->inotify_fd >= 0)
 		close(g->inotify_fd);
-	for (size_t i = 0; i < g->watched_count; i++)
+	for (size_t i = 0; i < g->watched_count; i++) {
+		if (g->watched[i].fd >= 0)
+			close(g->watched[i].fd);
 		free(g->watched[i].path);
+	}
 	free(g->watched);
 	free(g);
 }

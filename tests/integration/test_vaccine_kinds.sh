@@ -110,6 +110,16 @@ file_id=$("$VIGILANTE" vaccine add --file "$M/secret" --program "$M/cat") || fai
 [ "$(opens "$M/cat" "$M/other")" -eq 0 ] || fail "the vaccinated program could not open another file"
 [ "$(opens "$M/tail" "$M/secret")" -eq 0 ] || fail "another program could not open the file"
 note "file vaccine $file_id: cat (and a copy) refused $M/secret; cat may open another file, tail may open it"
+# The file replaced by a new one (write, then rename over it): still refused,
+# once the daemon has seen the directory change (the loop gives it the time).
+echo "new secret" > "$M/secret.new"
+mv "$M/secret.new" "$M/secret"
+for _ in $(seq 50); do
+	[ "$(opens "$M/cat" "$M/secret")" -ne 0 ] && break
+	sleep 0.1
+done
+[ "$(opens "$M/cat" "$M/secret")" -ne 0 ] || fail "the vaccinated program opened the replaced file"
+[ "$(opens "$M/tail" "$M/secret")" -eq 0 ] || fail "another program could not open the replaced file"
 
 # 3. Connect. Nothing listens: a refused connect fails with EPERM (the
 # kernel's gate), an allowed one with ECONNREFUSED.
