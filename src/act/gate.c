@@ -110,6 +110,22 @@ static bool same_key(const struct vg_exe_key *a, const struct vg_exe_key *b)
 	return a->ino == b->ino && a->dev == b->dev;
 }
 
+/* Whether another marked path than p keeps a mark on the inode key (a hard
+ * link, or the same file protected and named by a vaccine). */
+static bool mark_shared(const struct vg_gate *g, const struct marked_file *p,
+			const struct vg_exe_key *key)
+{
+	for (size_t i = 0; i < g->protected_count; i++)
+		if (&g->protected[i] != p && g->protected[i].fd >= 0 &&
+		    same_key(&g->protected[i].key, key))
+			return true;
+	for (size_t i = 0; i < g->watched_count; i++)
+		if (&g->watched[i] != p && g->watched[i].fd >= 0 &&
+		    same_key(&g->watched[i].key, key))
+			return true;
+	return false;
+}
+
 /* Marks the inode at p->path now, if it is not the one marked already, and
  * takes the marks off the one it replaces. Returns 0 (marked, unchanged, or
  * nothing there: p->fd < 0), or -1 with err. */
@@ -148,7 +164,8 @@ static int mark_file(struct vg_gate *g, struct marked_file *p, char *err, size_t
 	}
 	if (p->fd >= 0) {
 		/* ENOENT: the old inode is gone, and its marks with it. */
-		if (fanotify_mark(g->fanotify_fd, FAN_MARK_REMOVE, p->mask, p->fd, NULL) &&
+		if (!mark_shared(g, p, &p->key) &&
+		    fanotify_mark(g->fanotify_fd, FAN_MARK_REMOVE, p->mask, p->fd, NULL) &&
 		    errno != ENOENT)
 			vg_warn("gate: removing the mark of the replaced %s: %s", p->path,
 				strerror(errno));
@@ -209,12 +226,12 @@ static int add_marks(struct vg_gate *g, const struct vg_gate_options *opts, char
 	return 0;
 }
 
-int gate_protected_watch_fd(const struct vg_gate *g)
+int gate_marks_watch_fd(const struct vg_gate *g)
 {
 	return g->inotify_fd;
 }
 
-void gate_recheck_protected(struct vg_gate *g)
+void gate_recheck_marks(struct vg_gate *g)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool changed = false;
@@ -226,7 +243,7 @@ void gate_recheck_protected(struct vg_gate *g)
 	while ((n = read(g->inotify_fd, buf, sizeof(buf))) > 0)
 		changed = true;
 	if (n < 0 && errno != EAGAIN)
-		vg_warn("gate: reading the protected paths' directory watch: %s", strerror(errno));
+		vg_warn("gate: reading the marked paths' directory watch: %s", strerror(errno));
 	for (size_t i = 0; changed && i < g->protected_count; i++)
 		if (mark_file(g, &g->protected[i], err, sizeof(err)))
 			vg_warn("%s", err);
@@ -258,21 +275,18 @@ static bool file_needed(const struct vg_gate_vaccine *vaccines, size_t count,
 }
 
 /* Removes the marks of watched files no FILE vaccine names any more, unless
- * the file is protected by the policy too. */
+ * the inode is marked for another path too (protected by the policy, say). */
 static void unwatch_unneeded(struct vg_gate *g, const struct vg_gate_vaccine *vaccines,
 			     size_t count)
 {
 	for (size_t i = 0; i < g->watched_count;) {
 		struct marked_file *w = &g->watched[i];
-		bool protected = false;
 
 		if (file_needed(vaccines, count, &w->key)) {
 			i++;
 			continue;
 		}
-		for (size_t p = 0; p < g->protected_count; p++)
-		protected |= g->protected[p].fd >= 0 && same_key(&g->protected[p].key, &w->key);
-		if (!protected && w->fd >= 0 &&
+		if (w->fd >= 0 && !mark_shared(g, w, &w->key) &&
 		    fanotify_mark(g->fanotify_fd, FAN_MARK_REMOVE, w->mask, w->fd, NULL) &&
 		    errno != ENOENT)
 			vg_warn("gate: removing the mark on %s: %s", w->path, strerror(errno));

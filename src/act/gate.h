@@ -114,12 +114,13 @@ int gate_watch_file(struct vg_gate *g, const char *path, struct vg_exe_key *key,
  * gives it for the path's mount: what the sensor compares an exec'd file's
  * superblock with. Returns 0, or -1 with err. */
 int gate_filesystem_dev(const char *path, uint32_t *dev, char *err, size_t errlen);
-/* The protected paths' parent directories are watched so that a protected
- * file replaced by a new one (passwd renames a new /etc/shadow over the
- * old) or created after the start is marked again: the fd to poll, and
- * what to call when it is readable. */
-int gate_protected_watch_fd(const struct vg_gate *g);
-void gate_recheck_protected(struct vg_gate *g);
+/* The directories of the marked paths (protected paths, FILE vaccines'
+ * files) are watched so that a file replaced by a new one (passwd renames
+ * a new /etc/shadow over the old) or created after the start is marked
+ * again, and the vaccines follow it: the fd to poll, and what to call when
+ * it is readable. */
+int gate_marks_watch_fd(const struct vg_gate *g);
+void gate_recheck_marks(struct vg_gate *g);
 /* Adds the exec marks (0, or -1 with err and nothing armed) / removes them. */
 int gate_arm_exec(struct vg_gate *g, char *err, size_t errlen);
 void gate_disarm_exec(struct vg_gate *g);

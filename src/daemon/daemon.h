@@ -39,7 +39,7 @@ enum loop_tag {
 	TAG_TICK,
 	TAG_CONTROL,
 	TAG_GATE,
-	TAG_PROTECTED, /* a protected path's directory changed: precog.c */
+	TAG_MARKED_PATHS, /* a directory of a path the open gate marks changed: precog.c */
 	TAG_STATS,
 	TAG_SUPERVISE,
 	TAG_HONEYTOKEN,	   /* honeytoken touches: see honeypot_bait.c */

@@ -397,8 +397,8 @@ static int run_loop(struct daemon *d)
 			case TAG_GATE:
 				precog_on_gate_report(d);
 				break;
-			case TAG_PROTECTED:
-				gate_recheck_protected(d->gate);
+			case TAG_MARKED_PATHS:
+				gate_recheck_marks(d->gate);
 				break;
 			case TAG_STATS:
 				drain(d->stats_timer_fd);

@@ -75,13 +75,13 @@ static int start_gates(struct daemon *d, char *err, size_t errlen)
 	    .deadline_ms = d->policy.precognition.gate_deadline_ms,
 	};
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_GATE};
-	struct epoll_event protected = {.events = EPOLLIN, .data.u64 = TAG_PROTECTED};
+	struct epoll_event marks = {.events = EPOLLIN, .data.u64 = TAG_MARKED_PATHS};
 
 	if (sensor_attach_connect_gate(d->sensor, connect_gate_cgroup(&d->policy), err, errlen) ||
 	    gate_start(&opts, &d->gate, &d->gate_report_fd, err, errlen))
 		return -1;
 	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->gate_report_fd, &ev) ||
-	    epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, gate_protected_watch_fd(d->gate), &protected)) {
+	    epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, gate_marks_watch_fd(d->gate), &marks)) {
 		snprintf(err, errlen, "gate: epoll: %s", strerror(errno));
 		return -1;
 	}
