@@ -806,10 +806,6 @@ static __always_inline __u32 connect_vaccine(struct bpf_sock_addr *ctx, __u16 fa
 	return entry->vaccine_id ? entry->vaccine_id : 0xffffffff;
 }
 
-/* The network gate, in the kernel: a connect (or an unconnected datagram)
- * by a process whose verdict is "blocked" is refused when precognition
- * enforces, and one a vaccine names when vaccination enforces. Connects by
- * flagged processes and those a vaccine names are reported either way. */
 /* The honeypot's decoy services' ports (they listen on 127.0.0.1): a
  * connect to one flags the process in the connect itself. decoy_port_count
  * lets every other connect skip the lookup while there are none. */
@@ -855,6 +851,10 @@ static __always_inline struct vg_verdict *flag_current(__u32 tgid, __u32 tid)
 	return bpf_map_lookup_elem(&verdicts, &tgid);
 }
 
+/* The network gate, in the kernel: a connect (or an unconnected datagram)
+ * by a process whose verdict is "blocked" is refused when precognition
+ * enforces, and one a vaccine names when vaccination enforces. Connects by
+ * flagged processes and those a vaccine names are reported either way. */
 static __always_inline int gate_connect(struct bpf_sock_addr *ctx, __u16 family, bool datagram)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
