@@ -868,8 +868,13 @@ static __always_inline int gate_connect(struct bpf_sock_addr *ctx, __u16 family,
 	decoy = !datagram && to_decoy(ctx, family);
 	if (precog.mode == VG_PRECOG_OFF && !vaccine_id && !decoy)
 		return 1;
-	verdict =
-	    decoy ? flag_current(tgid, (__u32)pid_tgid) : bpf_map_lookup_elem(&verdicts, &tgid);
+	/* While nobody has a verdict (most of the time), there is nothing to
+	 * look up: every connect and datagram of the host comes through here. */
+	if (decoy)
+		verdict = flag_current(tgid, (__u32)pid_tgid);
+	else
+		verdict = *(volatile __u64 *)&verdicts_live ? bpf_map_lookup_elem(&verdicts, &tgid)
+							    : NULL;
 	if (!verdict && !vaccine_id)
 		return 1;
 	blocked = verdict && (verdict->flags & VG_BLOCKED) && precog.mode != VG_PRECOG_OFF;
