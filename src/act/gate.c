@@ -12,7 +12,6 @@
 #include <sys/fanotify.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/file_hash.h"
+#include "common/kernel_dev.h"
 #include "common/log.h"
 
 /* Files already hashed, by identity and change time, so that a program is
@@ -94,8 +94,7 @@ static int mark(int fd, unsigned int flags, uint64_t mask, const char *path, cha
 
 static struct vg_exe_key identity(const struct stat *st)
 {
-	struct vg_exe_key key = {.ino = st->st_ino,
-				 .dev = (uint32_t)((major(st->st_dev) << 20) | minor(st->st_dev))};
+	struct vg_exe_key key = {.ino = st->st_ino, .dev = kernel_dev(st->st_dev)};
 
 	return key;
 }
@@ -937,7 +936,7 @@ int gate_filesystem_dev(const char *path, uint32_t *dev, char *err, size_t errle
 
 		if (sscanf(line, "%llu %*u %u:%u", &id, &major_nr, &minor_nr) == 3 &&
 		    id == stx.stx_mnt_id) {
-			*dev = major_nr << 20 | minor_nr;
+			*dev = kernel_dev_of(major_nr, minor_nr);
 			return 0;
 		}
 	}

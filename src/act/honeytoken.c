@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +20,7 @@
 #include "act/procfs.h"
 #include "common/clock.h"
 #include "common/cleanup.h"
+#include "common/kernel_dev.h"
 #include "common/log.h"
 
 #define WATCH_MASK	    (FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM)
@@ -170,7 +170,7 @@ static void read_program(pid_t tid, struct vg_honeytoken_report *r)
 	if (stat(exe, &st))
 		return;
 	r->exe_ino = st.st_ino;
-	r->exe_dev = (uint32_t)((major(st.st_dev) << 20) | minor(st.st_dev));
+	r->exe_dev = kernel_dev(st.st_dev);
 }
 
 /* vg_permission_fn: flags a toucher, then allows the open. */

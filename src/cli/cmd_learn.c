@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
 #include "common/cleanup.h"
 #include "common/file_hash.h"
+#include "common/kernel_dev.h"
 #include "common/log.h"
 #include "score/model_file.h"
 #include "score/profile_file.h"
@@ -118,7 +118,7 @@ static int program_hash(const char *path, const struct vg_exe_key *key,
 
 	if (fd < 0 || fstat(fd, &st))
 		return -1;
-	if (st.st_ino != key->ino || ((major(st.st_dev) << 20) | minor(st.st_dev)) != key->dev)
+	if (st.st_ino != key->ino || kernel_dev(st.st_dev) != key->dev)
 		return -1;
 	return sha256_fd(fd, sha);
 }

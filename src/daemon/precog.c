@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/sysmacros.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -18,6 +17,7 @@
 #include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/file_hash.h"
+#include "common/kernel_dev.h"
 #include "common/log.h"
 #include "record/event_json.h"
 #include "record/json_text.h"
@@ -248,7 +248,7 @@ static bool install_profile(struct daemon *d, const struct vg_profile_entry *e)
 		return false;
 	}
 	key.ino = st.st_ino;
-	key.dev = (major(st.st_dev) << 20) | minor(st.st_dev);
+	key.dev = kernel_dev(st.st_dev);
 	if (sensor_add_profile(d->sensor, &key, &e->profile)) {
 		vg_warn("profile for %s not used: %s", e->path, strerror(errno));
 		return false;

@@ -16,13 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/file_hash.h"
+#include "common/kernel_dev.h"
 #include "common/log.h"
 #include "record/event_json.h"
 
@@ -40,8 +40,7 @@ static int hash_program(const char *path, const struct vg_exe_key *key,
 
 	if (fd < 0 || fstat(fd, st))
 		return -1;
-	if (key && (st->st_ino != key->ino ||
-		    ((major(st->st_dev) << 20) | minor(st->st_dev)) != key->dev)) {
+	if (key && (st->st_ino != key->ino || kernel_dev(st->st_dev) != key->dev)) {
 		errno = ESTALE;
 		return -1;
 	}
@@ -81,7 +80,7 @@ static void connect_identity_from_path(struct daemon *d, const struct vg_vaccine
 	if (hash_program(v->path, NULL, sha, &st) || memcmp(sha, v->sha256, sizeof(sha)))
 		return; /* gone or changed: only copies found by hashing are covered */
 	key.exe.ino = st.st_ino;
-	key.exe.dev = (uint32_t)((major(st.st_dev) << 20) | minor(st.st_dev));
+	key.exe.dev = kernel_dev(st.st_dev);
 	memcpy(key.addr, v->addr, sizeof(key.addr));
 	if (sensor_connect_vaccine_put(d->sensor, &key, &entry))
 		vg_warn("vaccine %u: connect map: %s", v->id, strerror(errno));
