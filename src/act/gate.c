@@ -179,20 +179,31 @@ static int mark_file(struct vg_gate *g, struct marked_file *p, char *err, size_t
 	return 0;
 }
 
-/* Watches p's parent directory for a file created or renamed into it (one
- * watch a directory, however many paths in it are marked). */
-static void watch_parent(struct vg_gate *g, const struct marked_file *p)
+/* Watches the directory holding path for a file created or renamed into it
+ * (one watch a directory, however many marked paths it holds). */
+static void watch_directory_of(struct vg_gate *g, const char *path, const char *marked)
 {
 	char dir[PATH_MAX], *slash;
 
-	snprintf(dir, sizeof(dir), "%s", p->path);
+	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (!slash)
 		return;
 	slash[slash == dir] = '\0'; /* "/x" -> "/" */
 	if (inotify_add_watch(g->inotify_fd, dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0)
-		vg_warn("gate: %s: watching %s: %s; a new file there is not gated", p->path, dir,
+		vg_warn("gate: %s: watching %s: %s; a new file there is not gated", marked, dir,
 			strerror(errno));
+}
+
+/* Watches p's directory and, when p goes through a symlink, the directory
+ * of the file it resolves to now: a replaced target is marked again too. */
+static void watch_parent(struct vg_gate *g, const struct marked_file *p)
+{
+	char resolved[PATH_MAX];
+
+	watch_directory_of(g, p->path, p->path);
+	if (realpath(p->path, resolved) && strcmp(resolved, p->path))
+		watch_directory_of(g, resolved, p->path);
 }
 
 static int add_marks(struct vg_gate *g, const struct vg_gate_options *opts, char *err,
@@ -243,9 +254,11 @@ void gate_recheck_marks(struct vg_gate *g)
 		changed = true;
 	if (n < 0 && errno != EAGAIN)
 		vg_warn("gate: reading the marked paths' directory watch: %s", strerror(errno));
-	for (size_t i = 0; changed && i < g->protected_count; i++)
+	for (size_t i = 0; changed && i < g->protected_count; i++) {
 		if (mark_file(g, &g->protected[i], err, sizeof(err)))
 			vg_warn("%s", err);
+		watch_parent(g, &g->protected[i]); /* a symlink may point elsewhere now */
+	}
 	for (size_t i = 0; changed && i < g->watched_count; i++) {
 		struct marked_file *w = &g->watched[i];
 		struct vg_exe_key old = w->key;
@@ -254,6 +267,7 @@ void gate_recheck_marks(struct vg_gate *g)
 			vg_warn("%s", err);
 			continue;
 		}
+		watch_parent(g, w);
 		/* The vaccines that named the old inode name the new one. */
 		pthread_mutex_lock(&g->lock);
 		for (size_t v = 0; v < g->vaccine_count; v++)

@@ -7,8 +7,8 @@
 # An exec from a filesystem outside the exec gate (a second tmpfs) gives
 # fanotify nothing to refuse: the kernel kills the blocked process's new
 # program before its first instruction instead, and only reports it in
-# monitor mode. A protected file replaced by a new one, or created after the
-# daemon started, is gated as well.
+# monitor mode. A protected file replaced by a new one (directly or behind a
+# symlink), or created after the daemon started, is gated as well.
 . "$(dirname "$0")/lib.sh"
 
 PROBE=$HELPERS/precog_probe
@@ -18,10 +18,13 @@ mount_test_tmpfs "$WORK/ungated"
 cp /bin/true "$WORK/mnt/true"
 cp /bin/true "$WORK/ungated/true"
 echo "test secret" > "$WORK/mnt/secret"
+mkdir "$WORK/mnt/real"
+echo "linked secret" > "$WORK/mnt/real/target"
+ln -s real/target "$WORK/mnt/link"
 port=9 # discard: nothing listens, so an allowed connect is refused by TCP
 
 policy() { # policy MODE
-	PRECOG_MODE=$1 EXEC_GATE="[$WORK/mnt]" PROTECTED="[$WORK/mnt/secret, $WORK/mnt/later]" \
+	PRECOG_MODE=$1 EXEC_GATE="[$WORK/mnt]" PROTECTED="[$WORK/mnt/secret, $WORK/mnt/later, $WORK/mnt/link]" \
 		write_policy "$WORK/policy.yaml"
 }
 
@@ -53,21 +56,30 @@ weird=$(ungated --weird 4000)
 note "process above block, exec outside the gate: $weird"
 [ "$weird" = "exec killed " ] || fail "a blocked process ran a program from outside the gate: $weird"
 
-# A protected file replaced by a new one (as passwd replaces /etc/shadow) and
-# one created after the start are gated too, once the daemon has seen the
-# directory change (the loop gives it the time).
+# A protected file replaced by a new one (as passwd replaces /etc/shadow), one
+# created after the start, and the target of a protected symlink replaced in
+# its own directory (alone, so that no other change there triggers the
+# recheck) are gated too, once the daemon has seen the directory change.
+gated_after() { # gated_after PATH...: the blocked probe's opens, retried for 5 s
+	local args=() want= _
+	for path in "$@"; do args+=(--open "$path"); want+="open EPERM "; done
+	for _ in $(seq 50); do
+		weird=$(in_cgroup "$PROBE" --weird 4000 "${args[@]}" | tr '\n' ' ')
+		[ "$weird" = "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 echo "new secret" > "$WORK/mnt/secret.new"
 mv "$WORK/mnt/secret.new" "$WORK/mnt/secret"
 echo "later" > "$WORK/mnt/later"
-for _ in $(seq 50); do
-	weird=$(in_cgroup "$PROBE" --weird 4000 --open "$WORK/mnt/secret" --open "$WORK/mnt/later" | tr '\n' ' ')
-	[ "$weird" = "open EPERM open EPERM " ] && break
-	sleep 0.1
-done
-note "process above block, replaced and new protected files: $weird"
-[ "$weird" = "open EPERM open EPERM " ] || fail "a replaced or new protected file was not gated: $weird"
-normal=$(in_cgroup "$PROBE" --open "$WORK/mnt/secret" --open "$WORK/mnt/later" | tr '\n' ' ')
-[ "$normal" = "open ok open ok " ] || fail "a normal process was refused a replaced protected file: $normal"
+gated_after "$WORK/mnt/secret" "$WORK/mnt/later" || fail "a replaced or new protected file was not gated: $weird"
+echo "new linked secret" > "$WORK/mnt/real/target.new"
+mv "$WORK/mnt/real/target.new" "$WORK/mnt/real/target"
+gated_after "$WORK/mnt/link" || fail "a protected symlink's replaced target was not gated: $weird"
+note "process above block: replaced, new and relinked protected files refused"
+normal=$(in_cgroup "$PROBE" --open "$WORK/mnt/secret" --open "$WORK/mnt/later" --open "$WORK/mnt/link" | tr '\n' ' ')
+[ "$normal" = "open ok open ok open ok " ] || fail "a normal process was refused a replaced protected file: $normal"
 
 wait_quiet
 stop_daemon || fail "vigilanted did not stop cleanly"
