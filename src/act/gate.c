@@ -1,6 +1,7 @@
 #include "act/gate.h"
 
 #include "act/gate_deadline.h"
+#include "act/gate_marks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -38,19 +38,6 @@ struct hashed_file {
 	uint64_t exec_expires_ns;
 };
 
-/* A path the open gate keeps an open-permission mark on, for the policy's
- * protected_paths or a FILE vaccine, and the inode marked for it. Tools
- * that change such a file (passwd, useradd, an editor) write a new one and
- * rename it over the old: the mark stays on the old inode. The parent
- * directory is watched (inotify) so that the new inode is marked as it
- * appears, as is a path that did not exist yet. */
-struct marked_file {
-	char *path;
-	struct vg_exe_key key; /* the inode marked (guarded by lock); ino 0: none */
-	uint64_t mask;	       /* the marks on it */
-	int fd;		       /* open on it, to take the marks off; -1: none */
-};
-
 struct vg_gate {
 	const struct vg_sensor *sensor;
 	pthread_mutex_t lock; /* guards vaccines, argv_rules and hashed */
@@ -64,13 +51,8 @@ struct vg_gate {
 	enum vg_mode vaccine_mode;
 	struct hashed_file hashed[HASH_CACHE];
 	/* Inodes with open-permission marks: the gate thread must never open
-	 * one itself (it would wait for its own answer). Changed by the main
-	 * thread only, their keys under lock. */
-	struct marked_file *protected; /* protected_paths */
-	size_t protected_count;
-	struct marked_file *watched; /* FILE vaccines' files */
-	size_t watched_count;
-	int inotify_fd; /* the marked paths' parent directories */
+	 * one itself (it would wait for its own answer). */
+	struct vg_gate_marks marks;
 	const struct vg_path_list *exec_filesystems;
 	pid_t daemon_tgid;
 	int fanotify_fd;
@@ -92,260 +74,49 @@ static int mark(int fd, unsigned int flags, uint64_t mask, const char *path, cha
 	return -1;
 }
 
-static struct vg_exe_key identity(const struct stat *st)
-{
-	struct vg_exe_key key = {.ino = st->st_ino, .dev = kernel_dev(st->st_dev)};
-
-	return key;
-}
-
 static uint64_t change_time_ns(const struct stat *st)
 {
 	return (uint64_t)st->st_ctim.tv_sec * 1000000000 + (uint64_t)st->st_ctim.tv_nsec;
 }
 
-static bool same_key(const struct vg_exe_key *a, const struct vg_exe_key *b)
-{
-	return a->ino == b->ino && a->dev == b->dev;
-}
-
-/* Whether another marked path than p keeps a mark on the inode key (a hard
- * link, or the same file protected and named by a vaccine). */
-static bool mark_shared(const struct vg_gate *g, const struct marked_file *p,
-			const struct vg_exe_key *key)
-{
-	for (size_t i = 0; i < g->protected_count; i++)
-		if (&g->protected[i] != p && g->protected[i].fd >= 0 &&
-		    same_key(&g->protected[i].key, key))
-			return true;
-	for (size_t i = 0; i < g->watched_count; i++)
-		if (&g->watched[i] != p && g->watched[i].fd >= 0 &&
-		    same_key(&g->watched[i].key, key))
-			return true;
-	return false;
-}
-
-/* Marks the inode at p->path now, if it is not the one marked already, and
- * takes the marks off the one it replaces. Returns 0 (marked, unchanged, or
- * nothing there: p->fd < 0), or -1 with err. */
-static int mark_file(struct vg_gate *g, struct marked_file *p, char *err, size_t errlen)
-{
-	struct vg_exe_key key;
-	struct stat st;
-	uint64_t mask;
-	int fd;
-
-	/* Unchanged, it is not opened: that open would wait on this gate. */
-	if (stat(p->path, &st))
-		return 0; /* nothing there to protect; the directory watch says when */
-	key = identity(&st);
-	if (p->fd >= 0 && same_key(&key, &p->key))
-		return 0;
-	/* Not O_PATH: fanotify_mark() refuses such an fd. Non-blocking: the
-	 * path may name a FIFO. */
-	fd = open(p->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		if (fd >= 0)
-			close(fd);
-		return 0; /* gone since the stat; the directory watch says when it is back */
-	}
-	key = identity(&st);
-	if (p->fd >= 0 && same_key(&key, &p->key)) {
-		close(fd);
-		return 0;
-	}
-	/* The inode just looked at, not whatever the path names by now. */
-	mask = FAN_OPEN_PERM | (S_ISDIR(st.st_mode) ? FAN_EVENT_ON_CHILD : 0);
-	if (fanotify_mark(g->fanotify_fd, FAN_MARK_ADD, mask, fd, NULL)) {
-		snprintf(err, errlen, "gate: fanotify mark on %s: %s", p->path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (p->fd >= 0) {
-		/* ENOENT: the old inode is gone, and its marks with it. */
-		if (!mark_shared(g, p, &p->key) &&
-		    fanotify_mark(g->fanotify_fd, FAN_MARK_REMOVE, p->mask, p->fd, NULL) &&
-		    errno != ENOENT)
-			vg_warn("gate: removing the mark of the replaced %s: %s", p->path,
-				strerror(errno));
-		close(p->fd);
-		vg_info("gate: %s is a new file; gated again", p->path);
-	}
-	pthread_mutex_lock(&g->lock);
-	p->key = key;
-	pthread_mutex_unlock(&g->lock);
-	p->fd = fd;
-	p->mask = mask;
-	return 0;
-}
-
-/* Watches the directory holding path for a file created or renamed into it
- * (one watch a directory, however many marked paths it holds). */
-static void watch_directory_of(struct vg_gate *g, const char *path, const char *marked)
-{
-	char dir[PATH_MAX], *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		return;
-	slash[slash == dir] = '\0'; /* "/x" -> "/" */
-	if (inotify_add_watch(g->inotify_fd, dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0)
-		vg_warn("gate: %s: watching %s: %s; a new file there is not gated", marked, dir,
-			strerror(errno));
-}
-
-/* Watches p's directory and, when p goes through a symlink, the directory
- * of the file it resolves to now: a replaced target is marked again too. */
-static void watch_parent(struct vg_gate *g, const struct marked_file *p)
-{
-	char resolved[PATH_MAX];
-
-	watch_directory_of(g, p->path, p->path);
-	if (realpath(p->path, resolved) && strcmp(resolved, p->path))
-		watch_directory_of(g, resolved, p->path);
-}
-
-static int add_marks(struct vg_gate *g, const struct vg_gate_options *opts, char *err,
-		     size_t errlen)
-{
-	unsigned count = opts->protected_paths ? opts->protected_paths->count : 0;
-
-	g->protected = calloc(count + 1, sizeof(*g->protected));
-	if (!g->protected) {
-		snprintf(err, errlen, "gate: out of memory");
-		return -1;
-	}
-	for (unsigned i = 0; i < count; i++) {
-		struct marked_file *p = &g->protected[g->protected_count];
-
-		*p = (struct marked_file){.fd = -1};
-		p->path = strdup(opts->protected_paths->paths[i]);
-		if (!p->path) {
-			snprintf(err, errlen, "gate: out of memory");
-			return -1;
-		}
-		g->protected_count++;
-		if (mark_file(g, p, err, errlen))
-			return -1;
-		if (p->fd < 0)
-			vg_info("gate: protected path %s does not exist (yet); gated once it does",
-				p->path);
-		watch_parent(g, p);
-	}
-	return 0;
-}
-
 int gate_marks_watch_fd(const struct vg_gate *g)
 {
-	return g->inotify_fd;
+	return g->marks.inotify_fd;
+}
+
+/* A watched file was replaced: the FILE vaccines that named its old inode
+ * name the new one (gate_marks_recheck() holds the lock). */
+static void file_moved(const struct vg_exe_key *old, const struct vg_exe_key *now, void *ctx)
+{
+	struct vg_gate *g = ctx;
+
+	for (size_t v = 0; v < g->vaccine_count; v++)
+		if (g->vaccines[v].kind == VG_VACCINE_FILE &&
+		    exe_key_equal(&g->vaccines[v].file, old))
+			g->vaccines[v].file = *now;
 }
 
 void gate_recheck_marks(struct vg_gate *g)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool changed = false;
-	char err[512];
-	ssize_t n;
-
-	/* Which name changed matters little: every marked path is looked at
-	 * again (a handful of stats), once per batch of events. */
-	while ((n = read(g->inotify_fd, buf, sizeof(buf))) > 0)
-		changed = true;
-	if (n < 0 && errno != EAGAIN)
-		vg_warn("gate: reading the marked paths' directory watch: %s", strerror(errno));
-	for (size_t i = 0; changed && i < g->protected_count; i++) {
-		if (mark_file(g, &g->protected[i], err, sizeof(err)))
-			vg_warn("%s", err);
-		watch_parent(g, &g->protected[i]); /* a symlink may point elsewhere now */
-	}
-	for (size_t i = 0; changed && i < g->watched_count; i++) {
-		struct marked_file *w = &g->watched[i];
-		struct vg_exe_key old = w->key;
-
-		if (mark_file(g, w, err, sizeof(err))) {
-			vg_warn("%s", err);
-			continue;
-		}
-		watch_parent(g, w);
-		/* The vaccines that named the old inode name the new one. */
-		pthread_mutex_lock(&g->lock);
-		for (size_t v = 0; v < g->vaccine_count; v++)
-			if (g->vaccines[v].kind == VG_VACCINE_FILE &&
-			    same_key(&g->vaccines[v].file, &old))
-				g->vaccines[v].file = w->key;
-		pthread_mutex_unlock(&g->lock);
-	}
+	gate_marks_recheck(&g->marks, file_moved, g);
 }
 
-static bool file_needed(const struct vg_gate_vaccine *vaccines, size_t count,
-			const struct vg_exe_key *key)
+/* Whether a FILE vaccine of the set just given names key. */
+static bool file_needed(const struct vg_exe_key *key, void *ctx)
 {
-	for (size_t i = 0; i < count; i++)
-		if (vaccines[i].kind == VG_VACCINE_FILE && same_key(&vaccines[i].file, key))
+	const struct vg_gate *g = ctx;
+
+	for (size_t i = 0; i < g->vaccine_count; i++)
+		if (g->vaccines[i].kind == VG_VACCINE_FILE &&
+		    exe_key_equal(&g->vaccines[i].file, key))
 			return true;
 	return false;
-}
-
-/* Removes the marks of watched files no FILE vaccine names any more, unless
- * the inode is marked for another path too (protected by the policy, say). */
-static void unwatch_unneeded(struct vg_gate *g, const struct vg_gate_vaccine *vaccines,
-			     size_t count)
-{
-	for (size_t i = 0; i < g->watched_count;) {
-		struct marked_file *w = &g->watched[i];
-
-		if (file_needed(vaccines, count, &w->key)) {
-			i++;
-			continue;
-		}
-		if (w->fd >= 0 && !mark_shared(g, w, &w->key) &&
-		    fanotify_mark(g->fanotify_fd, FAN_MARK_REMOVE, w->mask, w->fd, NULL) &&
-		    errno != ENOENT)
-			vg_warn("gate: removing the mark on %s: %s", w->path, strerror(errno));
-		if (w->fd >= 0)
-			close(w->fd);
-		free(w->path);
-		*w = g->watched[--g->watched_count];
-	}
 }
 
 int gate_watch_file(struct vg_gate *g, const char *path, struct vg_exe_key *key, char *err,
 		    size_t errlen)
 {
-	struct marked_file *grown, *w;
-	struct stat st;
-
-	if (stat(path, &st)) {
-		snprintf(err, errlen, "gate: %s: %s", path, strerror(errno));
-		return -1;
-	}
-	*key = identity(&st);
-	for (size_t i = 0; i < g->watched_count; i++)
-		if (same_key(&g->watched[i].key, key))
-			return 0;
-	grown = realloc(g->watched, (g->watched_count + 1) * sizeof(*grown));
-	if (!grown) {
-		snprintf(err, errlen, "gate: out of memory");
-		return -1;
-	}
-	g->watched = grown;
-	w = &grown[g->watched_count];
-	*w = (struct marked_file){.path = strdup(path), .fd = -1};
-	if (!w->path) {
-		snprintf(err, errlen, "gate: out of memory");
-		return -1;
-	}
-	if (!mark_file(g, w, err, errlen) && w->fd < 0)
-		snprintf(err, errlen, "gate: %s: gone before it was marked", path);
-	if (w->fd < 0) {
-		free(w->path);
-		return -1;
-	}
-	*key = w->key;
-	g->watched_count++;
-	watch_parent(g, w);
-	return 0;
+	return gate_marks_watch(&g->marks, path, key, err, errlen);
 }
 
 void gate_set_vaccines(struct vg_gate *g, const struct vg_gate_vaccine *vaccines, size_t count,
@@ -386,7 +157,8 @@ void gate_set_vaccines(struct vg_gate *g, const struct vg_gate_vaccine *vaccines
 	/* What a hashed file means changes with the vaccines. */
 	g->generation++;
 	pthread_mutex_unlock(&g->lock);
-	unwatch_unneeded(g, vaccines, count);
+	/* The main thread alone changes the set: it is read here unlocked. */
+	gate_marks_unwatch(&g->marks, file_needed, g);
 }
 
 static uint32_t hash_slot(const struct vg_exe_key *key)
@@ -432,11 +204,11 @@ static int hashed(struct vg_gate *g, int fd, struct hashed_file *out)
 
 	if (fstat(fd, &st))
 		return -1;
-	fresh.key = identity(&st);
+	fresh.key = exe_key_of(&st);
 	fresh.ctime_ns = change_time_ns(&st);
 	pthread_mutex_lock(&g->lock);
 	slot = &g->hashed[hash_slot(&fresh.key)];
-	if (slot->generation && same_key(&slot->key, &fresh.key) &&
+	if (slot->generation && exe_key_equal(&slot->key, &fresh.key) &&
 	    slot->ctime_ns == fresh.ctime_ns) {
 		if (slot->generation != g->generation)
 			classify(g, slot);
@@ -467,7 +239,7 @@ static uint32_t exec_vaccine_for(struct vg_gate *g, int fd)
 
 	if (fstat(fd, &st))
 		return 0;
-	h.key = identity(&st);
+	h.key = exe_key_of(&st);
 	if (sensor_vaccine_get(g->sensor, &h.key, &entry) == 0 && entry.expires_ns > now &&
 	    (!entry.ctime_ns || entry.ctime_ns == change_time_ns(&st)))
 		return entry.vaccine_id ? entry.vaccine_id : UINT32_MAX;
@@ -488,11 +260,10 @@ static bool marked(struct vg_gate *g, const struct vg_exe_key *key)
 	bool found = false;
 
 	pthread_mutex_lock(&g->lock);
-	for (size_t i = 0; i < g->protected_count && !found; i++)
-		found = g->protected[i].fd >= 0 && same_key(&g->protected[i].key, key);
+	found = gate_marks_protects(&g->marks, key);
 	for (size_t i = 0; i < g->vaccine_count && !found; i++)
-		found =
-		    g->vaccines[i].kind == VG_VACCINE_FILE && same_key(&g->vaccines[i].file, key);
+		found = g->vaccines[i].kind == VG_VACCINE_FILE &&
+			exe_key_equal(&g->vaccines[i].file, key);
 	pthread_mutex_unlock(&g->lock);
 	return found;
 }
@@ -503,7 +274,7 @@ static bool marked(struct vg_gate *g, const struct vg_exe_key *key)
  * answer. */
 static bool gate_would_wait(struct vg_gate *g, const struct stat *st, const char *path)
 {
-	struct vg_exe_key key = identity(st);
+	struct vg_exe_key key = exe_key_of(st);
 	char dir[PATH_MAX], *slash;
 	struct stat dir_st;
 
@@ -519,7 +290,7 @@ static bool gate_would_wait(struct vg_gate *g, const struct stat *st, const char
 		*slash = '\0';
 	if (stat(dir, &dir_st))
 		return false;
-	key = identity(&dir_st);
+	key = exe_key_of(&dir_st);
 	return marked(g, &key);
 }
 
@@ -744,11 +515,12 @@ static uint32_t file_vaccine_for(struct vg_gate *g, uint32_t tgid, int fd)
 
 	if (fstat(fd, &st))
 		return 0;
-	key = identity(&st);
+	key = exe_key_of(&st);
 	pthread_mutex_lock(&g->lock);
 	for (size_t i = 0; i < g->vaccine_count && !named; i++)
 		named = g->vaccines[i].kind == VG_VACCINE_FILE &&
-			same_key(&g->vaccines[i].file, &key) && g->vaccines[i].expires_ns > now;
+			exe_key_equal(&g->vaccines[i].file, &key) &&
+			g->vaccines[i].expires_ns > now;
 	pthread_mutex_unlock(&g->lock);
 	if (!named)
 		return 0;
@@ -768,8 +540,8 @@ static uint32_t file_vaccine_for(struct vg_gate *g, uint32_t tgid, int fd)
 	for (size_t i = 0; i < g->vaccine_count && !id; i++) {
 		const struct vg_gate_vaccine *v = &g->vaccines[i];
 
-		if (v->kind == VG_VACCINE_FILE && same_key(&v->file, &key) && v->expires_ns > now &&
-		    !memcmp(v->sha256, h.sha256, sizeof(h.sha256)))
+		if (v->kind == VG_VACCINE_FILE && exe_key_equal(&v->file, &key) &&
+		    v->expires_ns > now && !memcmp(v->sha256, h.sha256, sizeof(h.sha256)))
 			id = v->id;
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -885,7 +657,7 @@ int gate_start(const struct vg_gate_options *opts, struct vg_gate **out, int *re
 	g->daemon_tgid = opts->daemon_tgid;
 	g->mode = opts->mode;
 	g->report_write_fd = -1;
-	g->inotify_fd = -1;
+	g->marks.inotify_fd = -1;
 	g->stop_fd = eventfd(0, EFD_CLOEXEC);
 	g->fanotify_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK,
 				       O_RDONLY | O_LARGEFILE | O_CLOEXEC);
@@ -893,12 +665,8 @@ int gate_start(const struct vg_gate_options *opts, struct vg_gate **out, int *re
 		snprintf(err, errlen, "gate: fanotify_init: %s", strerror(errno));
 		goto fail;
 	}
-	g->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (g->inotify_fd < 0) {
-		snprintf(err, errlen, "gate: inotify_init1: %s", strerror(errno));
-		goto fail;
-	}
-	if (add_marks(g, opts, err, errlen) ||
+	if (gate_marks_init(&g->marks, g->fanotify_fd, &g->lock, opts->protected_paths, err,
+			    errlen) ||
 	    gate_deadline_start(g->fanotify_fd, opts->deadline_ms, &g->deadline, err, errlen))
 		goto fail;
 	if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK)) {
@@ -1021,19 +789,6 @@ void gate_stop(struct vg_gate *g)
 	pthread_mutex_destroy(&g->lock);
 	free(g->vaccines);
 	free(g->argv_rules);
-	for (size_t i = 0; i < g->protected_count; i++) {
-		if (g->protected[i].fd >= 0)
-			close(g->protected[i].fd);
-		free(g->protected[i].path);
-	}
-	free(g->protected);
-	if (g->inotify_fd >= 0)
-		close(g->inotify_fd);
-	for (size_t i = 0; i < g->watched_count; i++) {
-		if (g->watched[i].fd >= 0)
-			close(g->watched[i].fd);
-		free(g->watched[i].path);
-	}
-	free(g->watched);
+	gate_marks_free(&g->marks);
 	free(g);
 }
