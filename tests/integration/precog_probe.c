@@ -1,7 +1,7 @@
 /* precog_probe: a test process for the precognition gates.
  *
  *   precog_probe [--weird N] [--exec PATH] [--open PATH] [--connect PORT]
- *                [--send PORT]
+ *                [--send PORT] [--send6 PORT]
  *                [--sleep SECONDS]
  *
  * With --weird, it first makes N harmless system calls in a run that the
@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,15 +91,20 @@ static void try_connect(int port)
 	close(fd);
 }
 
-/* A UDP datagram to loopback PORT with sendto, no connect. */
-static void try_send(int port)
+/* A UDP datagram to loopback PORT (127.0.0.1, or ::1 with ipv6) with
+ * sendto, no connect. */
+static void try_send(int port, bool ipv6)
 {
 	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in6 addr6 = {.sin6_family = AF_INET6,
+				     .sin6_port = htons((uint16_t)port),
+				     .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	int fd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ssize_t n;
 
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	n = sendto(fd, "x", 1, 0, (struct sockaddr *)&addr, sizeof(addr));
+	n = ipv6 ? sendto(fd, "x", 1, 0, (struct sockaddr *)&addr6, sizeof(addr6))
+		 : sendto(fd, "x", 1, 0, (struct sockaddr *)&addr, sizeof(addr));
 	printf("send %s\n", result(n < 0 ? errno : 0));
 	close(fd);
 }
@@ -120,7 +126,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--connect"))
 			try_connect(atoi(argv[++i]));
 		else if (!strcmp(argv[i], "--send"))
-			try_send(atoi(argv[++i]));
+			try_send(atoi(argv[++i]), false);
+		else if (!strcmp(argv[i], "--send6"))
+			try_send(atoi(argv[++i]), true);
 		else if (!strcmp(argv[i], "--sleep"))
 			sleep((unsigned)atoi(argv[++i]));
 		else {

@@ -47,6 +47,15 @@ note "process above block: $weird"
 [ "$weird" = "exec EPERM open EPERM connect EPERM send EPERM " ] ||
 	fail "a blocked process was not refused: $weird"
 
+# The same gate for IPv6 datagrams (cgroup/sendmsg6), where the host has an
+# IPv6 loopback.
+if [ "$(in_cgroup "$PROBE" --send6 $port)" = "send ok" ]; then
+	weird=$(in_cgroup "$PROBE" --weird 4000 --send6 $port)
+	[ "$weird" = "send EPERM" ] || fail "a blocked process sent an IPv6 datagram: $weird"
+else
+	note "no IPv6 loopback here: cgroup/sendmsg6 not exercised"
+fi
+
 ungated() { # ungated [--weird N]: the exec of the copy outside the gate
 	in_cgroup "$PROBE" "$@" --exec "$WORK/ungated/true" | tr '\n' ' '
 }
@@ -93,7 +102,8 @@ has_event ".payload.type==\"decision\" and .payload.ungated==true and .payload.r
 	fail "no forensic record of the exec killed outside the gate"
 [ "$(jq -c 'select(.payload.ungated==true)' "$WORK/dump.jsonl" | wc -l)" -eq 1 ] ||
 	fail "an exec inside the gate or by a normal process was recorded as outside it"
-[ "$(jq -c 'select(.payload.what=="send")' "$WORK/dump.jsonl" | wc -l)" -eq 1 ] ||
+ipv6_sends=$(jq -c 'select(.payload.what=="send" and (.payload.address | contains(":")))' "$WORK/dump.jsonl" | wc -l)
+[ "$(jq -c 'select(.payload.what=="send")' "$WORK/dump.jsonl" | wc -l)" -eq $((1 + ipv6_sends)) ] && [ "$ipv6_sends" -le 1 ] ||
 	fail "the normal process's datagram was recorded, or the blocked one's twice"
 reason=$(jq -c 'select(.payload.type=="score" and .payload.level=="block") | .payload.reason.ngram' "$WORK/dump.jsonl" | head -n 1)
 note "block reason: $reason"
