@@ -15,22 +15,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "common/kernel_dev.h"
 #include "decide/policy.h"
-#include "sense/sensor.h"
-
-/* A file's identity as the kernel's maps hold it. */
-static inline struct vg_exe_key exe_key_of(const struct stat *st)
-{
-	struct vg_exe_key key = {.ino = st->st_ino, .dev = kernel_dev(st->st_dev)};
-
-	return key;
-}
-
-static inline bool exe_key_equal(const struct vg_exe_key *a, const struct vg_exe_key *b)
-{
-	return a->ino == b->ino && a->dev == b->dev;
-}
+#include "sense/sensor_loader.h"
 
 struct vg_marked_file {
 	char *path;

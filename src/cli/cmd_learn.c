@@ -16,7 +16,6 @@
 #include "cli/commands.h"
 #include "common/cleanup.h"
 #include "common/file_hash.h"
-#include "common/kernel_dev.h"
 #include "common/log.h"
 #include "score/model_file.h"
 #include "score/profile_file.h"
@@ -114,11 +113,13 @@ static int program_hash(const char *path, const struct vg_exe_key *key,
 			unsigned char sha[VG_SHA256_LEN])
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct vg_exe_key found;
 	struct stat st;
 
 	if (fd < 0 || fstat(fd, &st))
 		return -1;
-	if (st.st_ino != key->ino || kernel_dev(st.st_dev) != key->dev)
+	found = exe_key_of(&st);
+	if (!exe_key_equal(&found, key))
 		return -1;
 	return sha256_fd(fd, sha);
 }

@@ -17,7 +17,6 @@
 #include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/file_hash.h"
-#include "common/kernel_dev.h"
 #include "common/log.h"
 #include "record/event_json.h"
 #include "record/json_text.h"
@@ -101,32 +100,24 @@ static void set_ungated_exec(struct daemon *d, const struct vg_policy *p)
 	const struct vg_path_list *gated = &p->precognition.exec_gate;
 	uint32_t devs[VG_EXEC_GATED_MAX];
 	size_t count = 0;
-	char err[512];
+	char err[512] = "";
 
-	for (size_t i = 0; i < gated->count && what != VG_UNGATED_EXEC_OFF; i++) {
-		if (count == VG_EXEC_GATED_MAX) {
-			vg_warn("precognition: more than %d exec_gate filesystems; execs from "
-				"filesystems outside the gate are not checked",
-				VG_EXEC_GATED_MAX);
-			what = VG_UNGATED_EXEC_OFF;
-		} else if (gate_filesystem_dev(gated->paths[i], &devs[count], err, sizeof(err))) {
-			vg_warn("precognition: %s; execs from filesystems outside the gate are not "
-				"checked",
-				err);
-			what = VG_UNGATED_EXEC_OFF;
-		} else {
-			count++;
-		}
-	}
 	if (!gated->count)
 		what = VG_UNGATED_EXEC_OFF;
-	d->ungated_exec = what;
-	if (sensor_set_ungated_exec(d->sensor, what, devs, what ? count : 0)) {
-		vg_warn("precognition: the kernel's set of gated filesystems: %s; execs from "
-			"filesystems outside the gate are not checked",
-			strerror(errno));
-		d->ungated_exec = VG_UNGATED_EXEC_OFF;
+	if (gated->count > VG_EXEC_GATED_MAX)
+		snprintf(err, sizeof(err), "more than %d exec_gate filesystems", VG_EXEC_GATED_MAX);
+	for (; what != VG_UNGATED_EXEC_OFF && !err[0] && count < gated->count; count++)
+		gate_filesystem_dev(gated->paths[count], &devs[count], err, sizeof(err));
+	if (!err[0] && sensor_set_ungated_exec(d->sensor, what, devs, what ? count : 0))
+		snprintf(err, sizeof(err), "the kernel's set of gated filesystems: %s",
+			 strerror(errno));
+	if (err[0]) {
+		vg_warn("precognition: %s; execs from filesystems outside the gate are not checked",
+			err);
+		what = VG_UNGATED_EXEC_OFF;
+		sensor_set_ungated_exec(d->sensor, what, NULL, 0);
 	}
+	d->ungated_exec = what;
 }
 
 int precog_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t errlen)
@@ -247,8 +238,7 @@ static bool install_profile(struct daemon *d, const struct vg_profile_entry *e)
 			e->path);
 		return false;
 	}
-	key.ino = st.st_ino;
-	key.dev = kernel_dev(st.st_dev);
+	key = exe_key_of(&st);
 	if (sensor_add_profile(d->sensor, &key, &e->profile)) {
 		vg_warn("profile for %s not used: %s", e->path, strerror(errno));
 		return false;

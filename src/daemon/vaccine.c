@@ -22,7 +22,6 @@
 #include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/file_hash.h"
-#include "common/kernel_dev.h"
 #include "common/log.h"
 #include "record/event_json.h"
 
@@ -37,10 +36,12 @@ static int hash_program(const char *path, const struct vg_exe_key *key,
 			unsigned char sha[VG_SHA256_LEN], struct stat *st)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct vg_exe_key found;
 
 	if (fd < 0 || fstat(fd, st))
 		return -1;
-	if (key && (st->st_ino != key->ino || kernel_dev(st->st_dev) != key->dev)) {
+	found = exe_key_of(st);
+	if (key && !exe_key_equal(&found, key)) {
 		errno = ESTALE;
 		return -1;
 	}
@@ -79,8 +80,7 @@ static void connect_identity_from_path(struct daemon *d, const struct vg_vaccine
 
 	if (hash_program(v->path, NULL, sha, &st) || memcmp(sha, v->sha256, sizeof(sha)))
 		return; /* gone or changed: only copies found by hashing are covered */
-	key.exe.ino = st.st_ino;
-	key.exe.dev = kernel_dev(st.st_dev);
+	key.exe = exe_key_of(&st);
 	memcpy(key.addr, v->addr, sizeof(key.addr));
 	if (sensor_connect_vaccine_put(d->sensor, &key, &entry))
 		vg_warn("vaccine %u: connect map: %s", v->id, strerror(errno));
