@@ -103,25 +103,9 @@ static int on_event(void *ctx, const void *data, size_t size)
 static const char *path_of(const struct learning *l, const struct vg_exe_key *key)
 {
 	for (size_t i = 0; i < l->count; i++)
-		if (l->paths[i].key.ino == key->ino && l->paths[i].key.dev == key->dev)
+		if (exe_key_equal(&l->paths[i].key, key))
 			return l->paths[i].path;
 	return NULL;
-}
-
-/* The program must still be the file that was learned: same inode. */
-static int program_hash(const char *path, const struct vg_exe_key *key,
-			unsigned char sha[VG_SHA256_LEN])
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct vg_exe_key found;
-	struct stat st;
-
-	if (fd < 0 || fstat(fd, &st))
-		return -1;
-	found = exe_key_of(&st);
-	if (!exe_key_equal(&found, key))
-		return -1;
-	return sha256_fd(fd, sha);
 }
 
 static int keep_profile(const struct vg_exe_key *key, const struct vg_profile *profile, void *ctx)
@@ -129,8 +113,10 @@ static int keep_profile(const struct vg_exe_key *key, const struct vg_profile *p
 	struct learning *l = ctx;
 	const char *path = path_of(l, key);
 	unsigned char sha[VG_SHA256_LEN];
+	struct stat st;
 
-	if (!path || program_hash(path, key, sha)) {
+	/* The program must still be the file that was learned: same inode. */
+	if (!path || exe_sha256(path, key, sha, &st)) {
 		l->skipped++;
 		return 0;
 	}

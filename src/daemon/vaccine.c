@@ -30,24 +30,6 @@ static uint64_t to_boot(const struct daemon *d, uint64_t real_ns)
 	return real_ns > (uint64_t)d->boot_to_real_ns ? real_ns - (uint64_t)d->boot_to_real_ns : 0;
 }
 
-/* The program's content, read through an fd whose identity is checked
- * against key (when given). */
-static int hash_program(const char *path, const struct vg_exe_key *key,
-			unsigned char sha[VG_SHA256_LEN], struct stat *st)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct vg_exe_key found;
-
-	if (fd < 0 || fstat(fd, st))
-		return -1;
-	found = exe_key_of(st);
-	if (key && !exe_key_equal(&found, key)) {
-		errno = ESTALE;
-		return -1;
-	}
-	return sha256_fd(fd, sha);
-}
-
 int vaccine_hash_program(const char *path, unsigned char sha[32], char *err, size_t errlen)
 {
 	struct stat st;
@@ -56,7 +38,7 @@ int vaccine_hash_program(const char *path, unsigned char sha[32], char *err, siz
 		snprintf(err, errlen, "vaccine: the program '%s' must be an absolute path", path);
 		return -1;
 	}
-	if (hash_program(path, NULL, sha, &st)) {
+	if (exe_sha256(path, NULL, sha, &st)) {
 		snprintf(err, errlen, "vaccine: program %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -78,7 +60,7 @@ static void connect_identity_from_path(struct daemon *d, const struct vg_vaccine
 	unsigned char sha[VG_SHA256_LEN];
 	struct stat st;
 
-	if (hash_program(v->path, NULL, sha, &st) || memcmp(sha, v->sha256, sizeof(sha)))
+	if (exe_sha256(v->path, NULL, sha, &st) || memcmp(sha, v->sha256, sizeof(sha)))
 		return; /* gone or changed: only copies found by hashing are covered */
 	key.exe = exe_key_of(&st);
 	memcpy(key.addr, v->addr, sizeof(key.addr));
@@ -231,14 +213,14 @@ int vaccine_from_incident(struct daemon *d, pid_t pid, const struct vg_exe_key *
 	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", pid);
 	n = readlink(exe_link, proto.path, sizeof(proto.path) - 1);
 	proto.path[n > 0 ? n : 0] = '\0';
-	if (n <= 0 || hash_program(exe_link, exe, proto.sha256, &st)) {
+	if (n <= 0 || exe_sha256(exe_link, exe, proto.sha256, &st)) {
 		/* It exec'd another program, or exited, since the incident: the
 		 * process table, which follows the events in order, still has the
 		 * path of the program it ran then. */
 		const struct vg_proc *p =
 		    exe ? proctable_find_alive(d->procs, (uint32_t)pid) : NULL;
 
-		if (!p || !p->exe || hash_program(p->exe, exe, proto.sha256, &st)) {
+		if (!p || !p->exe || exe_sha256(p->exe, exe, proto.sha256, &st)) {
 			snprintf(err, errlen,
 				 "vaccine for process %d: its program cannot be read: %s", pid,
 				 errno == ESTALE ? "it runs another program since"
@@ -293,8 +275,8 @@ void vaccine_on_crossing(struct daemon *d, const struct vg_score_event *ev)
 	snprintf(proto.path, sizeof(proto.path), "%s", p && p->exe ? p->exe : "");
 	/* /proc/PID/exe while the process lives; its path if it is gone. */
 	snprintf(proc_exe, sizeof(proc_exe), "/proc/%u/exe", ev->hdr.tgid);
-	if (hash_program(proc_exe, &ev->exe, proto.sha256, &st) &&
-	    (!proto.path[0] || hash_program(proto.path, &ev->exe, proto.sha256, &st))) {
+	if (exe_sha256(proc_exe, &ev->exe, proto.sha256, &st) &&
+	    (!proto.path[0] || exe_sha256(proto.path, &ev->exe, proto.sha256, &st))) {
 		vg_warn("vaccine for process %u: its program can no longer be read; the kernel's "
 			"vaccine by inode stays until it expires",
 			ev->hdr.tgid);

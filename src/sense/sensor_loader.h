@@ -8,23 +8,10 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "common/kernel_dev.h"
+#include "sense/exe_key.h"
 #include "sense/sensor.h"
 
 struct vg_sensor;
-
-/* A file's identity as the sensor's maps hold it (inode, kernel device). */
-static inline struct vg_exe_key exe_key_of(const struct stat *st)
-{
-	struct vg_exe_key key = {.ino = st->st_ino, .dev = kernel_dev(st->st_dev)};
-
-	return key;
-}
-
-static inline bool exe_key_equal(const struct vg_exe_key *a, const struct vg_exe_key *b)
-{
-	return a->ino == b->ino && a->dev == b->dev;
-}
 
 struct vg_sensor_options {
 	enum vg_scope_mode scope;
