@@ -335,6 +335,8 @@ static int print_json(const struct vg_eval_report *r, const char *model_name)
 		json_object_put(earliness);
 		return -1;
 	}
+	/* Ten significant digits: 0.05 prints as 0.05, not 0.050000000000000003. */
+	json_c_set_serialization_double_format("%.10g", JSON_C_OPTION_GLOBAL);
 	json_object_object_add(root, "model", json_object_new_string(model_name));
 	json_object_object_add(root, "normal_traces", json_object_new_int64((int64_t)r->n_normal));
 	json_object_object_add(root, "attack_traces", json_object_new_int64((int64_t)r->n_attack));
@@ -360,8 +362,9 @@ static int print_json(const struct vg_eval_report *r, const char *model_name)
 	}
 	json_object_object_add(root, "families_at_fpr", json_object_new_double(VG_EVAL_ALARM_FPR));
 	json_object_object_add(root, "families", families);
+	/* No alarm, no median: null, as NaN is not JSON. */
 	json_object_object_add(earliness, "median_fraction",
-			       json_object_new_double(r->median_earliness));
+			       r->n_alarmed ? json_object_new_double(r->median_earliness) : NULL);
 	json_object_object_add(earliness, "alarmed_traces",
 			       json_object_new_int64((int64_t)r->n_alarmed));
 	json_object_object_add(earliness, "threshold", json_object_new_int64(r->alarm_threshold));

@@ -227,6 +227,8 @@ static int add_files(struct vg_trace_set *set, const char *dir, const char *fami
 		struct vg_trace trace;
 		if (vg_trace_read(path, abi, &trace) < 0)
 			return -1;
+		if (!trace.len)
+			vg_warn("%s: holds no system call; it scores 0", path);
 		trace.family = strdup(family);
 		if (!trace.family || set_append(set, &trace) < 0) {
 			vg_err("out of memory adding trace %s", path);

@@ -67,3 +67,16 @@ printf 'not a segment' > "$WORK/badwal/wal-0000000000000001.seg"
 rc=0; "$VIGILANTE" honeypot log --wal "$WORK/badwal" > /dev/null 2> "$WORK/err" || rc=$?
 [ "$rc" -eq 1 ] || fail "honeypot log of a corrupt log exit $rc, expected 1"
 grep -q "badwal" "$WORK/err" || fail "honeypot log of a corrupt log does not name it: $(cat "$WORK/err")"
+
+# model eval --json stays JSON when no attack trace alarms (no median: null,
+# not NaN), and an empty trace file is named in a warning, not taken silently.
+mkdir -p "$WORK/evn" "$WORK/eva/Quiet_1"
+printf '0 1 2 3\n' > "$WORK/evn/a.txt"
+: > "$WORK/evn/empty.txt"
+printf '0 1 2 3\n' > "$WORK/eva/Quiet_1/b.txt"
+"$VIGILANTE" model eval --abi x86_64 --normal "$WORK/evn" --attack "$WORK/eva" --json \
+	> "$WORK/eval.json" 2> "$WORK/err" || fail "model eval of tiny traces failed: $(cat "$WORK/err")"
+[ "$(jq .earliness.alarmed_traces "$WORK/eval.json")" -eq 0 ] || fail "the tiny attack trace alarmed"
+grep -q '"median_fraction":null' "$WORK/eval.json" || fail "no-alarm median is not null: $(cat "$WORK/eval.json")"
+! grep -qiE 'nan|inf' "$WORK/eval.json" || fail "model eval --json printed a non-JSON number"
+grep -q "$WORK/evn/empty.txt: holds no system call" "$WORK/err" || fail "an empty trace is not named: $(cat "$WORK/err")"
