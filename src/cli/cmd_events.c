@@ -17,8 +17,12 @@ static void usage(FILE *out)
 		"Prints the daemon's recent events and alerts (up to the last 1024), and with\n"
 		"--follow keeps streaming new ones until interrupted. Without --json, one\n"
 		"line each: time, type, pid, comm, and what happened (exe and argv for\n"
-		"exec, child for fork, status for exit, rule for alerts). With --json, the\n"
-		"daemon's JSON lines as they are (field names: docs/events.md).\n"
+		"exec, child for fork, status for exit, rule for alerts). Control\n"
+		"characters and bytes that are not UTF-8 in names and arguments are shown\n"
+		"as \\n, \\t, \\r or \\xNN, so no name can forge a line or drive the\n"
+		"terminal; an argument that is empty or holds a blank, a quote or a\n"
+		"backslash is shown in double quotes. With --json, the daemon's JSON lines\n"
+		"as they are (field names: docs/events.md).\n"
 		"\n"
 		"Options:\n"
 		"  -f, --follow    keep streaming new events\n"
@@ -42,6 +46,8 @@ static const char *str(struct json_object *obj, const char *key)
 	return json_object_object_get_ex(obj, key, &v) ? json_object_get_string(v) : "";
 }
 
+/* Arguments are already escaped (json_text_printable): an argument that is
+ * empty or holds a blank, a quote or an escape is shown in double quotes. */
 static void print_argv(struct json_object *ev)
 {
 	struct json_object *argv;
@@ -49,14 +55,12 @@ static void print_argv(struct json_object *ev)
 	if (!json_object_object_get_ex(ev, "argv", &argv))
 		return;
 	for (size_t i = 0; i < json_object_array_length(argv); i++) {
-		/* Quote via JSON so newlines or escapes in arguments stay visible. */
-		struct json_object *arg = json_object_array_get_idx(argv, i);
-		const char *text = json_object_get_string(arg);
+		const char *text = json_object_get_string(json_object_array_get_idx(argv, i));
 
-		if (text[0] && !strpbrk(text, " \t\n\r\"\\'\x1b"))
+		if (text[0] && !strpbrk(text, " \"'\\"))
 			printf(" %s", text);
 		else
-			printf(" %s", json_text_line(arg));
+			printf(" \"%s\"", text);
 	}
 }
 
@@ -134,8 +138,10 @@ int cmd_events(int argc, char **argv)
 	while ((ev = control_read_reply(stream))) {
 		if (json)
 			printf("%s\n", json_text_line(ev));
-		else
+		else {
+			json_text_printable(ev);
 			print_human(ev);
+		}
 		json_object_put(ev);
 	}
 	return VG_EXIT_OK;

@@ -347,8 +347,10 @@ static int honeypot_log(int argc, char **argv)
 			printf("%s\n",
 			       json_object_to_json_string_ext(
 				   rec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		else
+		else {
+			json_text_printable(rec);
 			print_line(rec);
+		}
 	}
 	if (!res.ok) {
 		vg_err("honeypot log: %s: bad record in %s at offset %" PRIu64 ": %s",

@@ -80,6 +80,7 @@ static void print_table(struct json_object *reply, void *ctx)
 	struct json_object *list;
 	size_t n;
 
+	json_text_printable(reply);
 	if (!json_object_object_get_ex(reply, "processes", &list))
 		return;
 	n = json_object_array_length(list);

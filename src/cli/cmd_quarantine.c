@@ -59,6 +59,7 @@ static void print_reply(struct json_object *reply, void *ctx)
 {
 	struct json_object *list;
 
+	json_text_printable(reply);
 	if (!json_object_object_get_ex(reply, "quarantines", &list)) {
 		print_row(reply);
 		return;

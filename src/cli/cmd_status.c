@@ -57,6 +57,7 @@ static void print_human(struct json_object *r, void *ctx)
 	struct json_object *scope, *modes, *wal, *programs, *gate, *honeytokens, *services,
 	    *honeypot;
 
+	json_text_printable(r);
 	printf("vigilanted %s, pid %lld, up %s s, since %s\n", str(r, "version"),
 	       (long long)num(r, "pid"), str(r, "uptime_s"), str(r, "time"));
 	printf("policy:    %s\n", str(r, "policy"));

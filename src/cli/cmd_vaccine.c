@@ -12,6 +12,7 @@
 #include "cli/control_client.h"
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "record/json_text.h"
 
 static void usage(FILE *out)
 {
@@ -222,6 +223,7 @@ static void print_reply(struct json_object *reply, void *ctx)
 		write_bundle(show->out, json_object_get_string(v));
 		return;
 	}
+	json_text_printable(reply);
 	if (json_object_object_get_ex(reply, "imported", &v)) {
 		printf("%s imported\n", json_object_get_string(v));
 		return;

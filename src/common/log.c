@@ -23,46 +23,6 @@ enum vg_log_level vg_log_set_level(enum vg_log_level level)
 	return old;
 }
 
-/* Copies text[0..len) into out (room for 4 * len + 1) with what could forge
- * a line of its own or drive a terminal escaped: \n, \t, \r, other control
- * characters (C0, DEL and C1) and every byte that is not valid UTF-8 as
- * \xNN. Valid UTF-8, names in any script, is kept as is. */
-static void escape_message(const char *text, size_t len, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)text;
-	size_t o = 0;
-
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_sequence_length(s + i, len - i);
-		bool control =
-		    s[i] < 0x20 || s[i] == 0x7f || (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0);
-
-		if (n > 0 && !control) {
-			for (size_t k = 0; k < n; k++)
-				out[o++] = (char)s[i + k];
-			i += n;
-			continue;
-		}
-		n = n ? n : 1;
-		for (size_t k = 0; k < n; k++, i++) {
-			out[o++] = '\\';
-			if (s[i] == '\n') {
-				out[o++] = 'n';
-			} else if (s[i] == '\t') {
-				out[o++] = 't';
-			} else if (s[i] == '\r') {
-				out[o++] = 'r';
-			} else {
-				out[o++] = 'x';
-				out[o++] = hex[s[i] >> 4];
-				out[o++] = hex[s[i] & 15];
-			}
-		}
-	}
-	out[o] = '\0';
-}
-
 void vg_log(enum vg_log_level level, const char *fmt, ...)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
@@ -94,7 +54,7 @@ void vg_log(enum vg_log_level level, const char *fmt, ...)
 			len = sizeof(text) - 1;
 		}
 	}
-	escape_message(message, (size_t)len, escaped);
+	utf8_escape(message, (size_t)len, escaped);
 	/* One call, so that threads' lines do not interleave. */
 	fprintf(stderr, "%s: %s: %s\n", log_progname, names[level], escaped);
 	free(long_text);

@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/cleanup.h"
 #include "common/utf8.h"
 
 struct json_object *json_text_string(const char *buf, size_t len, bool *lossy)
@@ -88,4 +89,72 @@ struct json_object *json_text_parse(const char *buf, size_t len)
 	}
 	json_tokener_free(tok);
 	return parsed;
+}
+
+/* text escaped for a terminal (utf8_escape), or NULL when it needs nothing
+ * (escaping always lengthens) or memory ran out. */
+static char *escaped_copy(const char *text, size_t len)
+{
+	char *out = malloc(4 * len + 1);
+
+	if (!out)
+		return NULL;
+	utf8_escape(text, len, out);
+	if (strlen(out) == len) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static void printable_keys(struct json_object *obj)
+{
+	size_t n = (size_t)json_object_object_length(obj), i = 0;
+	_cleanup_free_ const char **keys = calloc(n ? n : 1, sizeof(*keys));
+
+	if (!keys)
+		return;
+	json_object_object_foreach(obj, key, value)
+	{
+		(void)value;
+		keys[i++] = key;
+	}
+	for (i = 0; i < n; i++) {
+		_cleanup_free_ char *shown = escaped_copy(keys[i], strlen(keys[i]));
+		struct json_object *moved;
+
+		if (!shown || !json_object_object_get_ex(obj, keys[i], &moved))
+			continue;
+		json_object_get(moved);
+		json_object_object_del(obj, keys[i]);
+		json_object_object_add(obj, shown, moved);
+	}
+}
+
+void json_text_printable(struct json_object *obj)
+{
+	switch (json_object_get_type(obj)) {
+	case json_type_string: {
+		_cleanup_free_ char *shown = escaped_copy(json_object_get_string(obj),
+							  (size_t)json_object_get_string_len(obj));
+
+		if (shown)
+			json_object_set_string(obj, shown);
+		break;
+	}
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(obj); i++)
+			json_text_printable(json_object_array_get_idx(obj, i));
+		break;
+	case json_type_object:
+		printable_keys(obj);
+		json_object_object_foreach(obj, key, value)
+		{
+			(void)key;
+			json_text_printable(value);
+		}
+		break;
+	default:
+		break;
+	}
 }

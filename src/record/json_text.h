@@ -22,5 +22,10 @@ const char *json_text_line(struct json_object *obj);
 /* The JSON value that is exactly buf[0..len), or NULL (not JSON, trailing
  * bytes, empty). */
 struct json_object *json_text_parse(const char *buf, size_t len);
+/* For showing obj as text on a terminal: every string and key in it that
+ * holds a control character or bytes that are not UTF-8 (a process named
+ * "\n   1 999 block" or "\e[2J") is replaced, in place, by its escaped form
+ * (utf8_escape), so that it can neither forge a line nor drive the terminal. */
+void json_text_printable(struct json_object *obj);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "syscall_table.h"
 
 #include <ctype.h>
@@ -144,7 +145,10 @@ char *vg_trace_family_of(const char *dir_name)
 		digits++;
 	if (digits > 0 && digits < len && dir_name[len - 1 - digits] == '_')
 		len -= digits + 1;
-	return strndup(dir_name, len);
+	char *family = malloc(4 * len + 1);
+	if (family)
+		utf8_escape(dir_name, len, family);
+	return family;
 }
 
 static int set_append(struct vg_trace_set *set, struct vg_trace *trace)

@@ -45,7 +45,9 @@ int vg_trace_set_add_dir(struct vg_trace_set *set, const char *dir, enum vg_abi 
 void vg_trace_free(struct vg_trace *trace);
 void vg_trace_set_free(struct vg_trace_set *set);
 
-/* The family name for a directory name: "Hydra_FTP_10" -> "Hydra_FTP". */
+/* The family name for a directory name: "Hydra_FTP_10" -> "Hydra_FTP".
+ * Control characters and bytes that are not UTF-8 in it come out escaped
+ * (utf8_escape): the name is printed in reports and is a JSON key. */
 char *vg_trace_family_of(const char *dir_name);
 
 #endif

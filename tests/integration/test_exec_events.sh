@@ -73,6 +73,24 @@ for _ in $(seq 50); do grep -q "followed-$marker" "$WORK/follow.jsonl" && break;
 grep -q "followed-$marker" "$WORK/follow.jsonl" || fail "vigilante events --follow did not stream the new exec"
 kill "$follower"
 
+# Hostile names on a terminal: a program whose file name (and so comm and
+# exe) holds a newline and an escape sequence cannot forge a line in the
+# text output of `events` or `ps`, nor reach the terminal raw.
+mkdir -p "$WORK/bin"
+evil="$WORK/bin/$(printf 'sl\n  42 999 999 block 1 forged\033[2Jeep')"
+cp /bin/sleep "$evil"
+in_cgroup "$evil" 30 &
+STARTED_PIDS+=("$!")
+for _ in $(seq 50); do "$VIGILANTE" ps --all | grep -q forged && break; sleep 0.1; done
+"$VIGILANTE" ps --all > "$WORK/ps.txt" || fail "vigilante ps failed"
+"$VIGILANTE" events > "$WORK/events.txt" || fail "vigilante events failed"
+for out in ps events; do
+	grep -q 'sl\\n  42 999 999 block 1 forged\\x1b\[2Jeep' "$WORK/$out.txt" ||
+		fail "$out does not show the hostile name escaped: $(grep -a forged "$WORK/$out.txt" | cat -A)"
+	! grep -q "$(printf '\033')" "$WORK/$out.txt" || fail "$out wrote an escape character to the terminal"
+	! grep -q '^  42 999' "$WORK/$out.txt" || fail "$out printed a forged line"
+done
+
 # Only root (or the control group) may change anything; anyone may read.
 chmod 755 "$WORK" "$WORK/run"
 rc=0

@@ -88,6 +88,35 @@ static void test_base64_keeps_exact_bytes(void **state)
 	json_object_put(obj);
 }
 
+/* A reply shown as text: strings and keys at any depth lose their control
+ * characters, ordinary ones are left alone, numbers are untouched. */
+static void test_printable_tree(void **state)
+{
+	struct json_object *tree = json_tokener_parse(
+	    "{\"comm\":\"sl\\nFORGED\\u001b[2J\",\"pid\":7,\"exe\":\"/usr/bin/caf\u00e9\","
+	    "\"argv\":[\"a\",\"b\\rc\",{\"deep\":\"\\u009b1m\"}],\"x\\ny\":\"v\"}");
+	struct json_object *v, *argv;
+
+	(void)state;
+	assert_non_null(tree);
+	json_text_printable(tree);
+	assert_true(json_object_object_get_ex(tree, "comm", &v));
+	assert_string_equal(json_object_get_string(v), "sl\\nFORGED\\x1b[2J");
+	assert_true(json_object_object_get_ex(tree, "exe", &v));
+	assert_string_equal(json_object_get_string(v), "/usr/bin/caf\xc3\xa9");
+	assert_true(json_object_object_get_ex(tree, "pid", &v));
+	assert_int_equal(json_object_get_int(v), 7);
+	assert_true(json_object_object_get_ex(tree, "argv", &argv));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(argv, 0)), "a");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(argv, 1)), "b\\rc");
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(argv, 2), "deep", &v));
+	assert_string_equal(json_object_get_string(v), "\\xc2\\x9b1m");
+	assert_false(json_object_object_get_ex(tree, "x\ny", &v));
+	assert_true(json_object_object_get_ex(tree, "x\\ny", &v));
+	assert_string_equal(json_object_get_string(v), "v");
+	json_object_put(tree);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -96,6 +125,7 @@ int main(void)
 	    cmocka_unit_test(test_invalid_utf8_replaced),
 	    cmocka_unit_test(test_embedded_nul_replaced),
 	    cmocka_unit_test(test_base64_keeps_exact_bytes),
+	    cmocka_unit_test(test_printable_tree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

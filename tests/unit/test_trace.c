@@ -227,6 +227,8 @@ static void test_family_names(void **state)
 	    {"Training_Data_Master", "Training_Data_Master"},
 	    {"run_", "run_"},
 	    {"12", "12"},
+	    {"Ev\nil\x1b[2J_4", "Ev\\nil\\x1b[2J"},
+	    {"Caf\xc3\xa9_\xff_2", "Caf\xc3\xa9_\\xff"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *family = vg_trace_family_of(cases[i][0]);
