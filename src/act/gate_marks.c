@@ -84,19 +84,28 @@ static int mark_file(struct vg_gate_marks *m, struct vg_marked_file *p, char *er
 }
 
 /* Watches the directory holding path for a file created or renamed into it
- * (one watch a directory, however many marked paths it holds). */
+ * (one watch a directory, however many marked paths it holds). While that
+ * directory does not exist (not yet, or deleted to be made again), its
+ * nearest existing ancestor is watched instead: the directory's creation
+ * triggers the recheck, which watches it in turn. */
 static void watch_directory_of(struct vg_gate_marks *m, const char *path, const char *marked)
 {
 	char dir[PATH_MAX], *slash;
 
 	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		return;
-	slash[slash == dir] = '\0'; /* "/x" -> "/" */
-	if (inotify_add_watch(m->inotify_fd, dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0)
-		vg_warn("gate: %s: watching %s: %s; a new file there is not gated", marked, dir,
-			strerror(errno));
+	for (;;) {
+		slash = strrchr(dir, '/');
+		if (!slash)
+			return;
+		slash[slash == dir] = '\0'; /* "/x" -> "/" */
+		if (inotify_add_watch(m->inotify_fd, dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) >=
+		    0)
+			return;
+		if ((errno != ENOENT && errno != ENOTDIR) || slash == dir)
+			break;
+	}
+	vg_warn("gate: %s: watching %s: %s; a new file there is not gated", marked, dir,
+		strerror(errno));
 }
 
 /* Watches p's directory and, when p goes through a symlink, the directory

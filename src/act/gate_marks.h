@@ -2,10 +2,10 @@
  * protected_paths and the files FILE vaccines name. fanotify marks inodes,
  * and tools that change such a file (passwd, useradd, an editor) write a new
  * one and rename it over the old: the mark would stay on the old inode. So
- * each path's directory, and a symlink's target's, is watched (inotify); on
- * a change the new inode is marked, through the very file opened, and the
- * old one unmarked. Changed by the gate's main thread only; the keys are
- * read by the gate thread under the gate's lock. */
+ * each path's directory, and a symlink's target's, is watched (inotify), or
+ * its nearest existing ancestor while it is missing; on a change the new
+ * inode is marked, through the very file opened, and the old one unmarked. Changed by the gate's
+ * main thread only; the keys are read by the gate thread under the gate's lock. */
 #ifndef VG_ACT_GATE_MARKS_H
 #define VG_ACT_GATE_MARKS_H
 

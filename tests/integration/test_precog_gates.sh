@@ -24,7 +24,7 @@ ln -s real/target "$WORK/mnt/link"
 port=9 # discard: nothing listens, so an allowed connect is refused by TCP
 
 policy() { # policy MODE
-	PRECOG_MODE=$1 EXEC_GATE="[$WORK/mnt]" PROTECTED="[$WORK/mnt/secret, $WORK/mnt/later, $WORK/mnt/link]" \
+	PRECOG_MODE=$1 EXEC_GATE="[$WORK/mnt]" PROTECTED="[$WORK/mnt/secret, $WORK/mnt/later, $WORK/mnt/link, $WORK/mnt/keys/deep/id]" \
 		write_policy "$WORK/policy.yaml"
 }
 
@@ -86,9 +86,19 @@ gated_after "$WORK/mnt/secret" "$WORK/mnt/later" || fail "a replaced or new prot
 echo "new linked secret" > "$WORK/mnt/real/target.new"
 mv "$WORK/mnt/real/target.new" "$WORK/mnt/real/target"
 gated_after "$WORK/mnt/link" || fail "a protected symlink's replaced target was not gated: $weird"
+# A protected file whose directories do not exist yet (root's first .ssh),
+# and the same after they are deleted and made again.
+for round in first again; do
+	rm -rf "$WORK/mnt/keys"
+	mkdir -p "$WORK/mnt/keys/deep"
+	echo "key" > "$WORK/mnt/keys/deep/id"
+	gated_after "$WORK/mnt/keys/deep/id" ||
+		fail "a protected file in directories made after the start ($round) was not gated: $weird"
+done
 note "process above block: replaced, new and relinked protected files refused"
-normal=$(in_cgroup "$PROBE" --open "$WORK/mnt/secret" --open "$WORK/mnt/later" --open "$WORK/mnt/link" | tr '\n' ' ')
-[ "$normal" = "open ok open ok open ok " ] || fail "a normal process was refused a replaced protected file: $normal"
+normal=$(in_cgroup "$PROBE" --open "$WORK/mnt/secret" --open "$WORK/mnt/later" --open "$WORK/mnt/link" \
+	--open "$WORK/mnt/keys/deep/id" | tr '\n' ' ')
+[ "$normal" = "open ok open ok open ok open ok " ] || fail "a normal process was refused a replaced protected file: $normal"
 
 wait_quiet
 stop_daemon || fail "vigilanted did not stop cleanly"
