@@ -20,7 +20,9 @@ static void usage(FILE *out)
 		     "connect and datagrams refused when precognition enforces; a program\n"
 		     "exec'd from outside the gated filesystems is killed at the exec). For a\n"
 		     "flagged process the reason is the costliest syscall sequence (n-gram) the\n"
-		     "model saw lately.\n"
+		     "model saw lately, what it cost and when (the process's syscall count at\n"
+		     "its last call). Control characters and bytes that are not UTF-8 in names\n"
+		     "are shown as \\n, \\t, \\r or \\xNN.\n"
 		     "\n"
 		     "Sorted by score, highest first. Without --all, only the 40 highest and\n"
 		     "every flagged process.\n"
@@ -71,7 +73,8 @@ static void print_reason(struct json_object *proc)
 	for (size_t i = 0; i < json_object_array_length(ngram); i++)
 		printf("%s%s", i ? " -> " : "",
 		       json_object_get_string(json_object_array_get_idx(ngram, i)));
-	printf(" (costs %lld bits)\n", (long long)num(reason, "cost_bits"));
+	printf(" (costs %lld bits, its last call was syscall %lld of the process)\n",
+	       (long long)num(reason, "cost_bits"), (long long)num(reason, "at_syscall"));
 }
 
 static void print_table(struct json_object *reply, void *ctx)

@@ -100,6 +100,16 @@ normal=$(in_cgroup "$PROBE" --open "$WORK/mnt/secret" --open "$WORK/mnt/later" -
 	--open "$WORK/mnt/keys/deep/id" | tr '\n' ' ')
 [ "$normal" = "open ok open ok open ok open ok " ] || fail "a normal process was refused a replaced protected file: $normal"
 
+# `vigilante ps` shows a blocked process with its verdict and the reason:
+# the n-gram, what it cost and when.
+in_cgroup "$PROBE" --weird 4000 --sleep 30 > /dev/null &
+STARTED_PIDS+=("$!")
+for _ in $(seq 50); do "$VIGILANTE" ps | grep -q ' blocked .*precog_probe' && break; sleep 0.1; done
+"$VIGILANTE" ps > "$WORK/ps.txt" || fail "vigilante ps failed"
+grep -A1 ' blocked .*precog_probe' "$WORK/ps.txt" |
+	grep -qE 'reason: uname -> uname -> uname -> uname \(costs [0-9]+ bits, its last call was syscall [0-9]+ of the process\)' ||
+	fail "ps does not show the blocked probe with its reason: $(cat "$WORK/ps.txt")"
+
 wait_quiet
 stop_daemon || fail "vigilanted did not stop cleanly"
 "$VIGILANTE" wal dump --json "$WORK/wal" > "$WORK/dump.jsonl"
