@@ -155,8 +155,7 @@ static int learn(const char *out, long duration, const char *cgroup, const char 
 	char err[512];
 	int rc = VG_EXIT_FAIL;
 
-	if ((model_path ? vg_model_load(model_path, &model, NULL)
-			: vg_model_load_default(&model, NULL)) != VG_MODEL_FILE_OK)
+	if (vg_model_load_path(model_path, &model, NULL) != VG_MODEL_FILE_OK)
 		return VG_EXIT_FAIL;
 	if (sensor_open(&opts, on_event, &l, &sensor, err, sizeof(err))) {
 		vg_err("learn: %s", err);

@@ -405,12 +405,6 @@ static void print_text(const struct vg_eval_report *r, const char *model_name)
 	       r->timing.syscalls, r->timing.seconds, syscalls_per_second(r) / 1e6);
 }
 
-static enum vg_model_file_status load_model(const char *path, struct vg_model *model,
-					    struct vg_model_file_info *info)
-{
-	return path ? vg_model_load(path, model, info) : vg_model_load_default(model, info);
-}
-
 static int model_eval(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -477,7 +471,7 @@ static int model_eval(int argc, char **argv)
 	}
 
 	struct vg_model model;
-	if (load_model(model_path, &model, NULL) != VG_MODEL_FILE_OK)
+	if (vg_model_load_path(model_path, &model, NULL) != VG_MODEL_FILE_OK)
 		return VG_EXIT_FAIL;
 	if (load_traces(&normal_dirs, abi, &normal) < 0 ||
 	    load_traces(&attack_dirs, abi, &attack) < 0)
@@ -524,7 +518,7 @@ static int model_info(int argc, char **argv)
 		return VG_EXIT_USAGE;
 	}
 	const char *path = optind < argc ? argv[optind] : NULL;
-	if (load_model(path, &model, &info) != VG_MODEL_FILE_OK)
+	if (vg_model_load_path(path, &model, &info) != VG_MODEL_FILE_OK)
 		return VG_EXIT_FAIL;
 
 	printf("model:            %s\n", path ? path : "(built-in default)");
@@ -602,7 +596,7 @@ static int model_score(int argc, char **argv)
 		usage_score(stderr);
 		return VG_EXIT_USAGE;
 	}
-	if (load_model(model_path, &model, NULL) != VG_MODEL_FILE_OK)
+	if (vg_model_load_path(model_path, &model, NULL) != VG_MODEL_FILE_OK)
 		return VG_EXIT_FAIL;
 	for (int i = optind; i < argc; i++) {
 		struct vg_model_state state;

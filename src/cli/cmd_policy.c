@@ -4,6 +4,8 @@
 #include "cli/commands.h"
 #include "common/log.h"
 #include "decide/policy.h"
+#include "score/model_file.h"
+#include "score/profile_file.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -37,7 +39,9 @@ static void usage(FILE *out)
 		"        modes. On failure print 'FILE:LINE:COLUMN: message' on standard\n"
 		"        error, naming the first problem found: a YAML syntax error, an\n"
 		"        unknown or repeated key, a value of the wrong type or out of range,\n"
-		"        a relative path, and so on.\n"
+		"        a relative path, and so on. The precognition model and profiles\n"
+		"        it names are loaded too: a missing, truncated, corrupted or\n"
+		"        mismatched file fails the check.\n"
 		"\n"
 		"    show [FILE]\n"
 		"        Print the effective policy as YAML: every key with the value that\n"
@@ -91,6 +95,34 @@ static void print_summary(const struct vg_policy *policy)
 	       policy_mode_name(policy->cloning.mode));
 }
 
+/* The files the policy names must load as vigilanted would load them: the
+ * precognition model (when precognition is on) and the profiles, which must
+ * come from that model. */
+static int check_named_files(const char *path, const struct vg_policy *policy)
+{
+	const char *model_path = policy->precognition.model;
+	struct vg_profile_set profiles;
+	struct vg_model model;
+	char err[512];
+
+	if (policy->precognition.mode == VG_MODE_OFF)
+		return 0;
+	if (vg_model_load_path(model_path, &model, NULL) != VG_MODEL_FILE_OK) {
+		vg_err("%s: precognition.model: %s cannot be used (the reason is above)", path,
+		       model_path ? model_path : "(embedded)");
+		return -1;
+	}
+	if (!policy->precognition.profiles)
+		return 0;
+	if (vg_profiles_load_for_model(policy->precognition.profiles, model.hash_seed, &profiles,
+				       err, sizeof(err))) {
+		vg_err("%s: precognition.profiles: %s", path, err);
+		return -1;
+	}
+	vg_profiles_free(&profiles);
+	return 0;
+}
+
 static int policy_check(const char *path)
 {
 	struct vg_policy policy = {0};
@@ -98,6 +130,10 @@ static int policy_check(const char *path)
 
 	if (policy_load_file(path, &policy, &err))
 		return report_invalid(&err);
+	if (check_named_files(path, &policy)) {
+		policy_free(&policy);
+		return VG_EXIT_FAIL;
+	}
 	printf("%s: ok\n", path);
 	print_summary(&policy);
 	policy_free(&policy);

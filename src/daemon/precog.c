@@ -38,9 +38,7 @@ static bool exec_gate_wanted(const struct daemon *d, const struct vg_policy *p)
 
 static int load_model(const struct vg_policy *p, struct vg_model *out, char *err, size_t errlen)
 {
-	enum vg_model_file_status st = p->precognition.model
-					   ? vg_model_load(p->precognition.model, out, NULL)
-					   : vg_model_load_default(out, NULL);
+	enum vg_model_file_status st = vg_model_load_path(p->precognition.model, out, NULL);
 
 	if (st != VG_MODEL_FILE_OK) {
 		snprintf(err, errlen, "precognition model %s: %s",
@@ -253,16 +251,8 @@ static int load_profiles(struct daemon *d, __u32 model_seed, char *err, size_t e
 	struct json_object *obj;
 	size_t loaded = 0;
 
-	if (vg_profiles_load(path, &set, err, errlen))
+	if (vg_profiles_load_for_model(path, model_seed, &set, err, errlen))
 		return -1;
-	if (set.hash_seed != model_seed) {
-		snprintf(err, errlen,
-			 "%s: learned with another model (hash seed %u, the model's is "
-			 "%u); learn again with this model",
-			 path, set.hash_seed, model_seed);
-		vg_profiles_free(&set);
-		return -1;
-	}
 	for (size_t i = 0; i < set.count; i++)
 		loaded += install_profile(d, &set.entries[i]);
 	vg_info("precognition: %zu of %zu program profiles in use (%s)", loaded, set.count, path);

@@ -196,6 +196,12 @@ enum vg_model_file_status vg_model_load_default(struct vg_model *model,
 			       "(built-in default)", model, info);
 }
 
+enum vg_model_file_status vg_model_load_path(const char *path, struct vg_model *model,
+					     struct vg_model_file_info *info)
+{
+	return path ? vg_model_load(path, model, info) : vg_model_load_default(model, info);
+}
+
 int vg_model_save(const char *path, const struct vg_model *model)
 {
 	unsigned char buf[VG_MODEL_FILE_SIZE];

@@ -65,6 +65,11 @@ enum vg_model_file_status vg_model_load(const char *path, struct vg_model *model
 enum vg_model_file_status vg_model_load_default(struct vg_model *model,
 						struct vg_model_file_info *info);
 
+/* The model at PATH, or the embedded one when PATH is NULL (a policy or a
+ * command line that names none). */
+enum vg_model_file_status vg_model_load_path(const char *path, struct vg_model *model,
+					     struct vg_model_file_info *info);
+
 /* Writes MODEL to PATH atomically (temporary file, fsync, rename).
  * Returns 0, or -1 after reporting the error. */
 int vg_model_save(const char *path, const struct vg_model *model);

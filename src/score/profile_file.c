@@ -299,3 +299,19 @@ int vg_profiles_load(const char *path, struct vg_profile_set *set, char *err, si
 	}
 	return vg_profiles_decode(buf, done, path, set, err, errlen);
 }
+
+int vg_profiles_load_for_model(const char *path, __u32 model_seed, struct vg_profile_set *set,
+			       char *err, size_t errlen)
+{
+	if (vg_profiles_load(path, set, err, errlen))
+		return -1;
+	if (set->hash_seed != model_seed) {
+		snprintf(err, errlen,
+			 "%s: learned with another model (hash seed %u, the model's is %u); learn "
+			 "again with this model",
+			 path, set->hash_seed, model_seed);
+		vg_profiles_free(set);
+		return -1;
+	}
+	return 0;
+}

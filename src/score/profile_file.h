@@ -47,6 +47,10 @@ void vg_profiles_free(struct vg_profile_set *set);
 /* Each returns 0, or -1 with a message naming the file in err. */
 int vg_profiles_save(const char *path, const struct vg_profile_set *set, char *err, size_t errlen);
 int vg_profiles_load(const char *path, struct vg_profile_set *set, char *err, size_t errlen);
+/* vg_profiles_load, refusing a file learned with another model than the one
+ * whose hash seed is model_seed (its cells would be that model's). */
+int vg_profiles_load_for_model(const char *path, __u32 model_seed, struct vg_profile_set *set,
+			       char *err, size_t errlen);
 int vg_profiles_decode(const unsigned char *buf, size_t len, const char *origin,
 		       struct vg_profile_set *set, char *err, size_t errlen);
 

@@ -80,3 +80,17 @@ printf '0 1 2 3\n' > "$WORK/eva/Quiet_1/b.txt"
 grep -q '"median_fraction":null' "$WORK/eval.json" || fail "no-alarm median is not null: $(cat "$WORK/eval.json")"
 ! grep -qiE 'nan|inf' "$WORK/eval.json" || fail "model eval --json printed a non-JSON number"
 grep -q "$WORK/evn/empty.txt: holds no system call" "$WORK/err" || fail "an empty trace is not named: $(cat "$WORK/err")"
+
+# policy check loads the files the policy names, as vigilanted would: a
+# missing or truncated model, or profiles that are not profiles, fail it.
+head -c 100 src/score/default.model > "$WORK/short.model"
+printf 'not profiles' > "$WORK/bad.profiles"
+for case in "model: $WORK/missing.model|missing.model" "model: $WORK/short.model|truncated" \
+	"profiles: $WORK/bad.profiles|precognition.profiles: $WORK/bad.profiles"; do
+	printf 'version: 1\nprecognition:\n  %s\n' "${case%%|*}" > "$WORK/named.yaml"
+	rc=0; "$VIGILANTE" policy check "$WORK/named.yaml" > /dev/null 2> "$WORK/err" || rc=$?
+	[ "$rc" -eq 1 ] || fail "policy check with ${case%%|*} exit $rc, expected 1"
+	grep -q "${case#*|}" "$WORK/err" || fail "policy check with ${case%%|*} does not say why: $(cat "$WORK/err")"
+done
+printf 'version: 1\nprecognition:\n  model: %s\n' "$(pwd)/src/score/default.model" > "$WORK/named.yaml"
+"$VIGILANTE" policy check "$WORK/named.yaml" > /dev/null || fail "policy check refused the built-in model's file"

@@ -191,12 +191,33 @@ static void test_damage_refused(void **state)
 	free(buf);
 }
 
+/* Profiles hold one model's cells: another model's (its hash seed) refuses
+ * them, naming both seeds; the model they came from takes them. */
+static void test_other_model_refused(void **state)
+{
+	struct vg_profile_set set, back;
+	char err[512], *path = temp_path();
+
+	(void)state;
+	sample_set(&set);
+	assert_int_equal(vg_profiles_save(path, &set, err, sizeof(err)), 0);
+	vg_profiles_free(&set);
+	assert_int_equal(vg_profiles_load_for_model(path, 78, &back, err, sizeof(err)), -1);
+	assert_non_null(
+	    strstr(err, "learned with another model (hash seed 77, the model's is 78)"));
+	assert_int_equal(vg_profiles_load_for_model(path, 77, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.count, 3);
+	vg_profiles_free(&back);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_profile_makes_own_behaviour_normal),
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_damage_refused),
+	    cmocka_unit_test(test_other_model_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
