@@ -2,7 +2,9 @@
 # Cost of the armed exec gate: fork+exec of /bin/true with nothing loaded,
 # under vigilanted enforcing precognition on / with nothing flagged (the gate
 # unarmed: no exec mark), and the same while a flagged process exists (so
-# every exec waits for fanotify permission answers). Interleaved rounds,
+# every exec waits for fanotify permission answers): as shipped, where the
+# dynamic loader passes the gate (one answer per exec), and with the loader
+# gated too (exec_gate_loaders: [], two answers). Interleaved rounds,
 # medians, in one invocation.
 #
 # Each round also times one permission round trip, on opens of a marked
@@ -29,18 +31,51 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Block never: nothing is refused, every exec is gated once a process is flagged.
-cat > "$work/policy.yaml" <<YAML
+# Block never: nothing is refused, every exec is gated once a process is
+# flagged. policy-loaders.yaml is the same but gates the dynamic loader too
+# (exec_gate_loaders: []): each dynamic exec then waits for two answers.
+policy() { # policy LOADERS
+	cat <<YAML
 version: 1
 scope: {kind: system}
 output: {stdout: false, file: $work/events.jsonl}
 wal: {dir: $work/wal}
 control: {socket: $work/run/control.sock}
-precognition: {mode: enforce, flag_threshold: 900, block_threshold: 1000000, exec_gate: [/], protected_paths: [$work/marked]}
+precognition: {mode: enforce, flag_threshold: 900, block_threshold: 1000000, exec_gate: [/], protected_paths: [$work/marked]$1}
 YAML
+}
+policy "" > "$work/policy.yaml"
+policy ", exec_gate_loaders: []" > "$work/policy-loaders.yaml"
 echo "a test-owned file the gates mark" > "$work/marked"
 latency() { "$build/bench/decoy_opens" latency "$work/marked" "$opens"; }
 export VIGILANTE_SOCKET=$work/run/control.sock
+
+start_daemon() { # start_daemon POLICY
+	"$build/vigilanted" --policy "$1" 2>>"$work/daemon.err" &
+	daemon_pid=$!
+	for _ in $(seq 100); do "$build/vigilante" status --sample 0 >/dev/null 2>&1 && break; sleep 0.1; done
+}
+gate_events() { "$build/vigilante" status --sample 0 --json | jq .gate.events; }
+# armed KEY: flags a sleeping process of our own by hand (the gate arms on
+# any flagged process, whatever the model scores), times the execs as KEY
+# and KEY-events (permission events per exec), and stops the daemon.
+armed() {
+	local before
+	sleep 600 &
+	flagged_pid=$!
+	"$build/vigilante" flag --reason bench "$flagged_pid" > /dev/null
+	for _ in $(seq 100); do
+		[ "$(gate_events)" -gt 0 ] && break
+		/bin/true
+		sleep 0.1
+	done
+	[ "$(gate_events)" -gt 0 ] || { echo "exec_gate.sh: the exec gate never armed" >&2; exit 1; }
+	before=$(gate_events)
+	echo "$1 $("$build/bench/workload" exec "$execs")" >> "$work/results"
+	echo "$1-events $(( ($(gate_events) - before) * 1000 / execs ))" >> "$work/results"
+	kill -KILL "$flagged_pid"; wait "$flagged_pid" 2>/dev/null || true; flagged_pid=
+	kill "$daemon_pid"; wait "$daemon_pid" || true; daemon_pid=
+}
 
 for r in $(seq "$rounds"); do
 	echo "nothing $("$build/bench/workload" exec "$execs")" >> "$work/results"
@@ -50,36 +85,22 @@ for r in $(seq "$rounds"); do
 	read -r _ <&"${FLOOR[0]}"
 	echo "open-floor $(latency | cut -d' ' -f1)" >> "$work/results"
 	kill "$floor_pid"; wait "$floor_pid" || true; floor_pid=
-	"$build/vigilanted" --policy "$work/policy.yaml" 2>>"$work/daemon.err" &
-	daemon_pid=$!
-	for _ in $(seq 100); do "$build/vigilante" status --sample 0 >/dev/null 2>&1 && break; sleep 0.1; done
+	start_daemon "$work/policy.yaml"
 	echo "open-gate $(latency | cut -d' ' -f1)" >> "$work/results"
 	echo "unarmed $("$build/bench/workload" exec "$execs")" >> "$work/results"
-	# A sleeping process of our own, flagged by hand: the gate arms on any
-	# flagged process, whatever the model scores.
-	sleep 600 &
-	flagged_pid=$!
-	"$build/vigilante" flag --reason bench "$flagged_pid" > /dev/null
-	for _ in $(seq 100); do
-		"$build/vigilante" status --sample 0 --json | jq -e '.gate.events > 0' >/dev/null 2>&1 && break
-		/bin/true
-		sleep 0.1
-	done
-	"$build/vigilante" status --sample 0 --json | jq -e '.gate.events > 0' >/dev/null ||
-		{ echo "exec_gate.sh: the exec gate never armed" >&2; exit 1; }
-	echo "armed $("$build/bench/workload" exec "$execs")" >> "$work/results"
-	events=$("$build/vigilante" status --sample 0 --json | jq .gate.events)
-	kill -KILL "$flagged_pid"; wait "$flagged_pid" 2>/dev/null || true; flagged_pid=
-	kill "$daemon_pid"; wait "$daemon_pid" || true; daemon_pid=
-	echo "round $r/$rounds done ($events permission events answered, the timed opens included)" >&2
+	armed armed
+	start_daemon "$work/policy-loaders.yaml"
+	armed armed-loaders
+	echo "round $r/$rounds done" >&2
 done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 m() { awk -v k="$1" '$1==k {print $2}' "$work/results" | median; }
-n=$(m nothing) u=$(m unarmed) a=$(m armed) o=$(m open-outside) f=$(m open-floor) g=$(m open-gate)
-awk -v n="$n" -v u="$u" -v a="$a" -v r="$rounds" -v o="$o" -v f="$f" -v g="$g" 'BEGIN {
-	printf "Exec gate, %d interleaved rounds, medians: fork+exec of /bin/true %.0f us with nothing loaded, %.0f us under vigilanted unarmed, %.0f us armed:\n",
-		r, n / 1000, u / 1000, a / 1000
-	printf "         the armed gate adds %.0f us per exec (armed - unarmed; %.0f us over nothing loaded)\n", (a - u) / 1000, (a - n) / 1000
-	printf "Permission round trip (open of a marked file): %.1f us unmarked; bare fanotify responder %.1f us (the floor: +%.1f us per event, +%.1f us per exec of two events); vigilanted %.1f us (+%.1f us, %.1f us over the floor)\n",
-		o / 1000, f / 1000, (f - o) / 1000, 2 * (f - o) / 1000, g / 1000, (g - o) / 1000, (g - f) / 1000 }'
+n=$(m nothing) u=$(m unarmed) a=$(m armed) l=$(m armed-loaders) o=$(m open-outside) f=$(m open-floor) g=$(m open-gate)
+ae=$(m armed-events) le=$(m armed-loaders-events)
+awk -v n="$n" -v u="$u" -v a="$a" -v l="$l" -v ae="$ae" -v le="$le" -v r="$rounds" -v o="$o" -v f="$f" -v g="$g" 'BEGIN {
+	printf "Exec gate, %d interleaved rounds, medians: fork+exec of /bin/true %.0f us with nothing loaded, %.0f us under vigilanted unarmed, %.0f us armed (%.2f permission events per exec; the dynamic loader passes), %.0f us armed with the loader gated too (%.2f events per exec):\n",
+		r, n / 1000, u / 1000, a / 1000, ae / 1000, l / 1000, le / 1000
+	printf "         the armed gate adds %.0f us per exec (armed - unarmed; %.0f us over nothing loaded); gating the loader too would add %.0f us (ratio armed/armed-loaders %.3f)\n", (a - u) / 1000, (a - n) / 1000, (l - u) / 1000, a / l
+	printf "Permission round trip (open of a marked file): %.1f us unmarked; bare fanotify responder %.1f us (the floor: +%.1f us per event); vigilanted %.1f us (+%.1f us, %.1f us over the floor)\n",
+		o / 1000, f / 1000, (f - o) / 1000, g / 1000, (g - o) / 1000, (g - f) / 1000 }'

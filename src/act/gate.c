@@ -54,6 +54,8 @@ struct vg_gate {
 	 * one itself (it would wait for its own answer). */
 	struct vg_gate_marks marks;
 	const struct vg_path_list *exec_filesystems;
+	int loader_fds[VG_EXEC_PASSED_MAX]; /* the loaders that pass (see gate.h) */
+	size_t loader_count;
 	pid_t daemon_tgid;
 	int fanotify_fd;
 	struct vg_gate_deadline *deadline;
@@ -749,6 +751,55 @@ void gate_disarm_exec(struct vg_gate *g)
 			vg_warn("%s", err);
 }
 
+size_t gate_loaders_open(struct vg_gate *g, const struct vg_path_list *paths,
+			 struct vg_exe_key keys[VG_EXEC_PASSED_MAX])
+{
+	gate_loaders_close(g);
+	for (unsigned i = 0; i < paths->count && g->loader_count < VG_EXEC_PASSED_MAX; i++) {
+		int fd = open(paths->paths[i], O_RDONLY | O_CLOEXEC);
+		struct stat st;
+
+		if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+			if (fd >= 0)
+				close(fd);
+			continue; /* not on this system: nothing to let pass */
+		}
+		keys[g->loader_count] = exe_key_of(&st);
+		g->loader_fds[g->loader_count++] = fd;
+	}
+	return g->loader_count;
+}
+
+int gate_loaders_pass(struct vg_gate *g, char *err, size_t errlen)
+{
+	/* An ignore mask on the loader's inode overrides the filesystem's exec
+	 * mark for it; it survives writes to the file. */
+	for (size_t i = 0; i < g->loader_count; i++)
+		if (fanotify_mark(g->fanotify_fd,
+				  FAN_MARK_ADD | FAN_MARK_IGNORED_MASK |
+				      FAN_MARK_IGNORED_SURV_MODIFY,
+				  FAN_OPEN_EXEC_PERM, g->loader_fds[i], NULL)) {
+			snprintf(err, errlen, "gate: letting a dynamic loader pass: %s",
+				 strerror(errno));
+			gate_loaders_close(g);
+			return -1;
+		}
+	return 0;
+}
+
+void gate_loaders_close(struct vg_gate *g)
+{
+	for (size_t i = 0; i < g->loader_count; i++) {
+		/* ENOENT: it was never passed, or its inode is gone. */
+		if (fanotify_mark(g->fanotify_fd, FAN_MARK_REMOVE | FAN_MARK_IGNORED_MASK,
+				  FAN_OPEN_EXEC_PERM, g->loader_fds[i], NULL) &&
+		    errno != ENOENT)
+			vg_warn("gate: gating a dynamic loader again: %s", strerror(errno));
+		close(g->loader_fds[i]);
+	}
+	g->loader_count = 0;
+}
+
 void gate_set_mode(struct vg_gate *g, enum vg_precog_mode mode)
 {
 	__atomic_store_n(&g->mode, mode, __ATOMIC_RELAXED);
@@ -780,6 +831,8 @@ void gate_stop(struct vg_gate *g)
 		pthread_join(g->thread, NULL);
 	}
 	gate_deadline_stop(g->deadline);
+	for (size_t i = 0; i < g->loader_count; i++)
+		close(g->loader_fds[i]); /* their marks go with the fanotify fd */
 	if (g->fanotify_fd >= 0)
 		close(g->fanotify_fd);
 	if (g->stop_fd >= 0)

@@ -121,6 +121,19 @@ int gate_filesystem_dev(const char *path, uint32_t *dev, char *err, size_t errle
  * it is readable. */
 int gate_marks_watch_fd(const struct vg_gate *g);
 void gate_recheck_marks(struct vg_gate *g);
+/* The dynamic loaders that pass the exec gate without a permission event
+ * (precognition.exec_gate_loaders): each dynamic program's exec opens its
+ * loader as well, which would be a second round trip per exec.
+ * gate_loaders_open() opens those of paths that exist (replacing any open
+ * before) and gives their identities in keys; it returns how many. The
+ * kernel must know them first: a blocked process that runs a loader
+ * directly ("ld.so PROG") is killed at the exec there. Then
+ * gate_loaders_pass() lets them through (0, or -1 with err and none
+ * passed); gate_loaders_close() gates them again. */
+size_t gate_loaders_open(struct vg_gate *g, const struct vg_path_list *paths,
+			 struct vg_exe_key keys[VG_EXEC_PASSED_MAX]);
+int gate_loaders_pass(struct vg_gate *g, char *err, size_t errlen);
+void gate_loaders_close(struct vg_gate *g);
 /* Adds the exec marks (0, or -1 with err and nothing armed) / removes them. */
 int gate_arm_exec(struct vg_gate *g, char *err, size_t errlen);
 void gate_disarm_exec(struct vg_gate *g);

@@ -85,7 +85,9 @@ static void print_human(struct json_object *r, void *ctx)
 		       "allowed past the deadline\n",
 		       (long long)num(gate, "events"), (long long)num(gate, "refused"),
 		       (long long)num(gate, "fail_open"), (long long)num(gate, "late"));
-		printf("           a blocked process's exec from outside exec_gate: %s\n",
+		printf("           a blocked process's exec from outside exec_gate, or of a "
+		       "dynamic loader that passes the gate (%lld): %s\n",
+		       (long long)num(gate, "loaders_passed"),
 		       !strcmp(what, "kill")	 ? "killed at the exec"
 		       : !strcmp(what, "report") ? "recorded (monitor)"
 						 : "not checked");

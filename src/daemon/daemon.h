@@ -124,6 +124,7 @@ struct daemon {
 	/* What the kernel does to a blocked process's exec from a filesystem
 	 * outside the exec gate (enum vg_ungated_exec), as last set. */
 	int ungated_exec;
+	size_t loaders_passed; /* dynamic loaders the exec gate lets pass */
 	int64_t boot_to_real_ns;
 
 	int epoll_fd, signal_fd, commit_timer_fd, tick_timer_fd, control_fd, lock_fd;

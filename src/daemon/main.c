@@ -189,6 +189,8 @@ static bool changes_gates(const struct vg_policy *old, const struct vg_policy *n
 {
 	return (old->precognition.mode == VG_MODE_OFF) != (new->precognition.mode == VG_MODE_OFF) ||
 	       !same_paths(&old->precognition.exec_gate, &new->precognition.exec_gate) ||
+	       !same_paths(&old->precognition.exec_gate_loaders,
+			   &new->precognition.exec_gate_loaders) ||
 	       !same_paths(&old->precognition.protected_paths,
 			   &new->precognition.protected_paths) ||
 	       !same_string(old->precognition.profiles, new->precognition.profiles);

@@ -85,10 +85,16 @@ static int start_gates(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+_Static_assert(VG_POLICY_MAX_LOADERS == VG_EXEC_PASSED_MAX,
+	       "the policy's loaders must fit the kernel's set");
+
 /* Tells the kernel which filesystems the exec gate watches, so that an exec
  * by a blocked process from any other is killed (enforce) or reported
  * (monitor) there. Not knowing them all, it checks nothing: killing for a
- * filesystem that is gated after all would be worse than the gap. */
+ * filesystem that is gated after all would be worse than the gap. The
+ * dynamic loaders pass the gate only while the kernel checks their direct
+ * execs instead: they are gated again before the sets change, and let
+ * pass after. */
 static void set_ungated_exec(struct daemon *d, const struct vg_policy *p)
 {
 	enum vg_precog_mode mode = kernel_mode(p->precognition.mode);
@@ -96,25 +102,43 @@ static void set_ungated_exec(struct daemon *d, const struct vg_policy *p)
 				    : mode == VG_PRECOG_MONITOR ? VG_UNGATED_EXEC_REPORT
 								: VG_UNGATED_EXEC_OFF;
 	const struct vg_path_list *gated = &p->precognition.exec_gate;
+	struct vg_exe_key loaders[VG_EXEC_PASSED_MAX];
 	uint32_t devs[VG_EXEC_GATED_MAX];
-	size_t count = 0;
+	size_t count = 0, loader_count = 0;
 	char err[512] = "";
 
+	if (d->gate)
+		gate_loaders_close(d->gate);
 	if (!gated->count)
 		what = VG_UNGATED_EXEC_OFF;
 	if (gated->count > VG_EXEC_GATED_MAX)
 		snprintf(err, sizeof(err), "more than %d exec_gate filesystems", VG_EXEC_GATED_MAX);
 	for (; what != VG_UNGATED_EXEC_OFF && !err[0] && count < gated->count; count++)
 		gate_filesystem_dev(gated->paths[count], &devs[count], err, sizeof(err));
-	if (!err[0] && sensor_set_ungated_exec(d->sensor, what, devs, what ? count : 0))
+	if (what != VG_UNGATED_EXEC_OFF && !err[0] && d->gate)
+		loader_count =
+		    gate_loaders_open(d->gate, &p->precognition.exec_gate_loaders, loaders);
+	if (!err[0] &&
+	    sensor_set_ungated_exec(d->sensor, what, devs, what ? count : 0, loaders, loader_count))
 		snprintf(err, sizeof(err), "the kernel's set of gated filesystems: %s",
 			 strerror(errno));
 	if (err[0]) {
 		vg_warn("precognition: %s; execs from filesystems outside the gate are not checked",
 			err);
 		what = VG_UNGATED_EXEC_OFF;
-		sensor_set_ungated_exec(d->sensor, what, NULL, 0);
+		sensor_set_ungated_exec(d->sensor, what, NULL, 0, NULL, 0);
+		if (d->gate)
+			gate_loaders_close(d->gate);
+		loader_count = 0;
+	} else if (loader_count && gate_loaders_pass(d->gate, err, sizeof(err))) {
+		vg_warn("precognition: %s; each dynamic program's exec waits for two answers", err);
+		loader_count = 0;
+	} else if (loader_count) {
+		vg_info("precognition: %zu dynamic loader(s) pass the exec gate without a round "
+			"trip; a blocked process that runs one directly meets the kernel's check",
+			loader_count);
 	}
+	d->loaders_passed = loader_count;
 	d->ungated_exec = what;
 }
 
@@ -279,6 +303,7 @@ int precog_start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	if (start_gates(d, err, errlen))
 		return -1;
+	set_ungated_exec(d, &d->policy); /* again, now that the gate can let loaders pass */
 	/* The vaccines replayed from the log are in the gate before the
 	 * daemon reads any event. */
 	vaccine_push(d);

@@ -142,6 +142,8 @@ static void send_status(struct daemon *d, struct control_client *c)
 		    json_object_new_string(d->ungated_exec == VG_UNGATED_EXEC_KILL     ? "kill"
 					   : d->ungated_exec == VG_UNGATED_EXEC_REPORT ? "report"
 										       : "off"));
+		json_object_object_add(gate, "loaders_passed",
+				       json_object_new_uint64(d->loaders_passed));
 		json_object_object_add(r, "gate", gate);
 	}
 	if (d->supervisor) {

@@ -58,6 +58,14 @@ static const char *const default_protected_paths[] = {
 
 static const char *const default_exec_gate[] = {"/"};
 
+/* glibc's for x86_64, i386 and x32, and musl's: those that exist are used. */
+static const char *const default_exec_gate_loaders[] = {
+    "/lib64/ld-linux-x86-64.so.2",
+    "/lib/ld-linux.so.2",
+    "/libx32/ld-linux-x32.so.2",
+    "/lib/ld-musl-x86_64.so.1",
+};
+
 static const char *const decoy_kind_names[] = {
     [VG_DECOY_SHADOW] = "shadow",
     [VG_DECOY_SSH_KEY] = "ssh_key",
@@ -145,6 +153,7 @@ void policy_free(struct vg_policy *policy)
 	free_path_list(&policy->exec_from_writable.paths);
 	free_path_list(&policy->precognition.protected_paths);
 	free_path_list(&policy->precognition.exec_gate);
+	free_path_list(&policy->precognition.exec_gate_loaders);
 	free(policy->honeypot.decoy_dir);
 	for (unsigned k = 0; k < VG_DECOY_KINDS; k++) {
 		free_path_list(&policy->honeypot.decoys[k]);
@@ -1041,6 +1050,7 @@ enum {
 	PRECOGNITION_MODEL,
 	PRECOGNITION_PROTECTED,
 	PRECOGNITION_EXEC_GATE,
+	PRECOGNITION_EXEC_GATE_LOADERS,
 	PRECOGNITION_PROFILES,
 	PRECOGNITION_GATE_DEADLINE,
 	PRECOGNITION_KEYS
@@ -1052,6 +1062,7 @@ static const char *const precognition_keys[] = {
     [PRECOGNITION_MODEL] = "model",
     [PRECOGNITION_PROTECTED] = "protected_paths",
     [PRECOGNITION_EXEC_GATE] = "exec_gate",
+    [PRECOGNITION_EXEC_GATE_LOADERS] = "exec_gate_loaders",
     [PRECOGNITION_PROFILES] = "profiles",
     [PRECOGNITION_GATE_DEADLINE] = "gate_deadline_ms",
 };
@@ -1075,10 +1086,17 @@ static int load_precognition(struct loader *ld, const struct field *section,
 	    parse_path_list(ld, &f[PRECOGNITION_PROTECTED],
 			    &policy->precognition.protected_paths) ||
 	    parse_path_list(ld, &f[PRECOGNITION_EXEC_GATE], &policy->precognition.exec_gate) ||
+	    parse_path_list(ld, &f[PRECOGNITION_EXEC_GATE_LOADERS],
+			    &policy->precognition.exec_gate_loaders) ||
 	    parse_path_field(ld, &f[PRECOGNITION_PROFILES], &policy->precognition.profiles) ||
 	    parse_u32(ld, &f[PRECOGNITION_GATE_DEADLINE], 1, 60000,
 		      &policy->precognition.gate_deadline_ms))
 		return -1;
+	if (policy->precognition.exec_gate_loaders.count > VG_POLICY_MAX_LOADERS)
+		return fail_at(ld, f[PRECOGNITION_EXEC_GATE_LOADERS].value->start_mark,
+			       "precognition.exec_gate_loaders: %u entries, and at most %d are "
+			       "allowed",
+			       policy->precognition.exec_gate_loaders.count, VG_POLICY_MAX_LOADERS);
 	if (policy->precognition.block_threshold < policy->precognition.flag_threshold) {
 		/* Point at the threshold the file sets; the other is a default. */
 		blame =
@@ -1485,7 +1503,9 @@ static int set_defaults(struct vg_policy *policy)
 	    copy_path_list(&policy->precognition.protected_paths, default_protected_paths,
 			   ARRAY_SIZE(default_protected_paths)) ||
 	    copy_path_list(&policy->precognition.exec_gate, default_exec_gate,
-			   ARRAY_SIZE(default_exec_gate)))
+			   ARRAY_SIZE(default_exec_gate)) ||
+	    copy_path_list(&policy->precognition.exec_gate_loaders, default_exec_gate_loaders,
+			   ARRAY_SIZE(default_exec_gate_loaders)))
 		return -1;
 	return 0;
 }

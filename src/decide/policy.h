@@ -31,6 +31,8 @@ enum vg_scope_kind {
 };
 
 #define VG_POLICY_MAX_PATHS 64
+/* precognition.exec_gate_loaders: the kernel's set holds this many. */
+#define VG_POLICY_MAX_LOADERS 16
 
 struct vg_path_list {
 	unsigned count;
@@ -101,7 +103,10 @@ struct vg_policy {
 		char *model;		  /* NULL: the embedded model */
 		struct vg_path_list protected_paths;
 		struct vg_path_list exec_gate; /* exec is gated on these paths' filesystems */
-		uint32_t gate_deadline_ms;     /* a gate event not decided by then is allowed */
+		/* dynamic loaders that pass the exec gate without a round trip
+		 * (at most VG_POLICY_MAX_LOADERS) */
+		struct vg_path_list exec_gate_loaders;
+		uint32_t gate_deadline_ms; /* a gate event not decided by then is allowed */
 		char *profiles; /* NULL: none; else `vigilante learn`'s per-program profiles */
 	} precognition;
 

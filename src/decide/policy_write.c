@@ -235,6 +235,7 @@ static void write_capabilities(struct writer *w, const struct vg_policy *policy)
 	key_path(w, "model", policy->precognition.model);
 	key_path_list(w, "protected_paths", &policy->precognition.protected_paths);
 	key_path_list(w, "exec_gate", &policy->precognition.exec_gate);
+	key_path_list(w, "exec_gate_loaders", &policy->precognition.exec_gate_loaders);
 	key_number(w, "gate_deadline_ms", policy->precognition.gate_deadline_ms);
 	key_path(w, "profiles", policy->precognition.profiles);
 	mapping_end(w);

@@ -92,6 +92,14 @@ struct {
 	__type(value, __u8);
 } exec_gated_devs SEC(".maps");
 
+/* The dynamic loaders the exec gate lets pass (see sensor.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_EXEC_PASSED_MAX);
+	__type(key, struct vg_exe_key);
+	__type(value, __u8);
+} exec_passed_files SEC(".maps");
+
 /* The argv of each process between its execve entry and the exec (see
  * sensor.h); filled only while exec-by-argv vaccines are in force. */
 struct {
@@ -459,15 +467,18 @@ static __always_inline void check_argv_unchanged(struct vg_exec_event *ev)
 }
 
 /* The exec gate refuses a blocked process's exec through fanotify marks on
- * the policy's filesystems; an exec from any other filesystem produced no
- * event to refuse. The new program dies here instead, before its first
- * instruction (enforce), or the exec event says what would have happened. */
-static __always_inline void check_gated_filesystem(struct vg_exec_event *ev)
+ * the policy's filesystems; an exec from any other filesystem, or of a
+ * dynamic loader the gate lets pass, produced no event to refuse. The new
+ * program dies here instead, before its first instruction (enforce), or
+ * the exec event says what would have happened. */
+static __always_inline void check_gated_exec(struct vg_exec_event *ev)
 {
+	struct vg_exe_key file = {.ino = ev->ino, .dev = ev->dev};
 	__u32 dev = ev->dev;
 
 	if (!precog.ungated_exec || !(ev->verdict_flags & VG_BLOCKED) ||
-	    bpf_map_lookup_elem(&exec_gated_devs, &dev))
+	    (bpf_map_lookup_elem(&exec_gated_devs, &dev) &&
+	     !bpf_map_lookup_elem(&exec_passed_files, &file)))
 		return;
 	ev->flags |= VG_EXEC_UNGATED;
 	if (precog.ungated_exec == VG_UNGATED_EXEC_KILL)
@@ -529,7 +540,7 @@ int BPF_PROG(vg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	len = arg_end > arg_start ? arg_end - arg_start : 0;
 	ev->argv_full_len = len;
 	note_verdict(ev);
-	check_gated_filesystem(ev);
+	check_gated_exec(ev);
 	if (len > VG_ARGV_MAX - 1) {
 		len = VG_ARGV_MAX - 1;
 		ev->flags |= VG_EXEC_ARGV_TRUNCATED;

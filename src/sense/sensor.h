@@ -146,13 +146,20 @@ struct vg_exec_argv {
 #define VG_EXEC_ARGV_REWRITTEN (1u << 3)
 /* A blocked process exec'd a program from a filesystem the exec gate does
  * not watch (a tmpfs, a memfd, a filesystem mounted in a namespace of its
- * own): no permission event could refuse it. Killed in the kernel before
- * its first instruction when precognition enforces (see ungated_exec). */
+ * own), or a dynamic loader the gate lets pass without asking: no
+ * permission event could refuse it. Killed in the kernel before its first
+ * instruction when precognition enforces (see ungated_exec). */
 #define VG_EXEC_UNGATED (1u << 4)
 
 /* The filesystems the exec gate watches, by superblock device (kernel
  * encoding), in the exec_gated_devs map: at most this many. */
 #define VG_EXEC_GATED_MAX 64
+/* The dynamic loaders the exec gate lets pass without a permission event
+ * (each dynamic program's exec opens its loader as well: one round trip
+ * saved per exec), by identity in the exec_passed_files map: at most this
+ * many. A blocked process that runs one of them directly meets ungated_exec
+ * instead. */
+#define VG_EXEC_PASSED_MAX 16
 
 /* vg_precog_config.ungated_exec */
 enum vg_ungated_exec {

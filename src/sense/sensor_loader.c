@@ -490,22 +490,26 @@ int sensor_set_decoy_ports(struct vg_sensor *s, const uint16_t *ports, size_t co
 }
 
 int sensor_set_ungated_exec(struct vg_sensor *s, enum vg_ungated_exec what, const uint32_t *devs,
-			    size_t count)
+			    size_t dev_count, const struct vg_exe_key *passed, size_t passed_count)
 {
 	int map = bpf_map__fd(s->skel->maps.exec_gated_devs);
+	int passed_map = bpf_map__fd(s->skel->maps.exec_passed_files);
 	__u8 one = 1;
 
-	/* Off while the set changes: nobody is killed for a filesystem that is
+	/* Off while the sets change: nobody is killed for a filesystem that is
 	 * only missing from a half-written set. */
 	__atomic_store_n(&s->skel->bss->precog.ungated_exec, VG_UNGATED_EXEC_OFF, __ATOMIC_SEQ_CST);
-	if (count > VG_EXEC_GATED_MAX) {
+	if (dev_count > VG_EXEC_GATED_MAX || passed_count > VG_EXEC_PASSED_MAX) {
 		errno = E2BIG;
 		return -1;
 	}
-	if (clear_map(map))
+	if (clear_map(map) || clear_map(passed_map))
 		return -1;
-	for (size_t i = 0; i < count; i++)
+	for (size_t i = 0; i < dev_count; i++)
 		if (bpf_map_update_elem(map, &devs[i], &one, BPF_ANY))
+			return -1;
+	for (size_t i = 0; i < passed_count; i++)
+		if (bpf_map_update_elem(passed_map, &passed[i], &one, BPF_ANY))
 			return -1;
 	__atomic_store_n(&s->skel->bss->precog.ungated_exec, what, __ATOMIC_SEQ_CST);
 	return 0;

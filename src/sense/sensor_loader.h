@@ -101,11 +101,12 @@ int sensor_set_supervised_root(struct vg_sensor *s, const char *cgroup_path, cha
  * process in the connect program. Replaces the set; count 0 clears it. */
 int sensor_set_decoy_ports(struct vg_sensor *s, const uint16_t *ports, size_t count);
 /* The filesystems the exec gate watches (superblock devices, kernel
- * encoding; at most VG_EXEC_GATED_MAX), and what an exec by a blocked
- * process from any other meets. Replaces the set. Returns 0, or -1 with
- * errno, leaving the check off. */
+ * encoding; at most VG_EXEC_GATED_MAX), the dynamic loaders it lets pass
+ * (at most VG_EXEC_PASSED_MAX), and what an exec by a blocked process from
+ * any other filesystem, or of one of those loaders, meets. Replaces both
+ * sets. Returns 0, or -1 with errno, leaving the check off. */
 int sensor_set_ungated_exec(struct vg_sensor *s, enum vg_ungated_exec what, const uint32_t *devs,
-			    size_t count);
+			    size_t dev_count, const struct vg_exe_key *passed, size_t passed_count);
 /* The number of processes with a verdict (an upper bound; 0: nobody is
  * flagged), in the kernel's memory: read it with __atomic_load_n. */
 const uint64_t *sensor_verdicts_live(const struct vg_sensor *s);

@@ -80,8 +80,9 @@ test_model() {
 # socket, forensic log and event file live in $WORK. Precognition scores
 # with the test model, flags at 700 and blocks at 800 (above anything but the
 # probes' uname runs), runs in PRECOG_MODE (default monitor) and gates only
-# what the test names in EXEC_GATE and PROTECTED (default: nothing), never
-# the host's own files, answering within GATE_DEADLINE_MS (default 200).
+# what the test names in EXEC_GATE and PROTECTED (default: nothing; LOADERS,
+# the dynamic loaders that pass the exec gate: none), never the host's own
+# files, answering within GATE_DEADLINE_MS (default 200).
 write_policy() {
 	local file=$1 model
 	shift
@@ -105,6 +106,7 @@ precognition:
   flag_threshold: 700
   block_threshold: 800
   exec_gate: ${EXEC_GATE:-[]}
+  exec_gate_loaders: ${LOADERS:-[]}
   protected_paths: ${PROTECTED:-[]}
   gate_deadline_ms: ${GATE_DEADLINE_MS:-200}
 $*

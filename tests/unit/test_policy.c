@@ -69,6 +69,8 @@ static void assert_same_policy(const struct vg_policy *a, const struct vg_policy
 	assert_int_equal(a->precognition.block_threshold, b->precognition.block_threshold);
 	assert_same_string(a->precognition.model, b->precognition.model);
 	assert_same_paths(&a->precognition.protected_paths, &b->precognition.protected_paths);
+	assert_same_paths(&a->precognition.exec_gate, &b->precognition.exec_gate);
+	assert_same_paths(&a->precognition.exec_gate_loaders, &b->precognition.exec_gate_loaders);
 	assert_int_equal(a->quarantine.mode, b->quarantine.mode);
 	assert_int_equal(a->quarantine.threshold, b->quarantine.threshold);
 	assert_int_equal(a->vaccination.mode, b->vaccination.mode);
@@ -132,6 +134,12 @@ static void test_default_has_documented_values(void **state)
 	    "/etc/ssh/ssh_host_ed25519_key",
 	    "/root/.ssh",
 	};
+	static const char *const loaders[] = {
+	    "/lib64/ld-linux-x86-64.so.2",
+	    "/lib/ld-linux.so.2",
+	    "/libx32/ld-linux-x32.so.2",
+	    "/lib/ld-musl-x86_64.so.1",
+	};
 	struct vg_policy policy = {0};
 	struct vg_policy_error err = {{0}};
 
@@ -157,6 +165,7 @@ static void test_default_has_documented_values(void **state)
 	assert_int_equal(policy.precognition.block_threshold, 737);
 	assert_null(policy.precognition.model);
 	assert_paths(&policy.precognition.protected_paths, protected_paths, 7);
+	assert_paths(&policy.precognition.exec_gate_loaders, loaders, 4);
 	assert_int_equal(policy.precognition.gate_deadline_ms, 200);
 	assert_int_equal(policy.quarantine.mode, VG_MODE_OFF);
 	assert_int_equal(policy.quarantine.threshold, 800);
@@ -257,6 +266,7 @@ static const char full_policy[] = "version: 1\n"
 				  "  model: /opt/model.bin\n"
 				  "  protected_paths:\n"
 				  "    - /etc/master.passwd\n"
+				  "  exec_gate_loaders: [/opt/lib/ld.so]\n"
 				  "quarantine: {mode: enforce, threshold: 42}\n"
 				  "vaccination: {mode: monitor, threshold: 77, ttl: 90m}\n"
 				  "honeypot: {mode: monitor}\n"
@@ -267,6 +277,7 @@ static void assert_full_policy(const struct vg_policy *policy)
 {
 	static const char *const writable[] = {"/run/user", "/home"};
 	static const char *const protected_paths[] = {"/etc/master.passwd"};
+	static const char *const loaders[] = {"/opt/lib/ld.so"};
 
 	assert_int_equal(policy->scope.kind, VG_SCOPE_CGROUP);
 	assert_string_equal(policy->scope.cgroup, "/sys/fs/cgroup/system.slice/web.service");
@@ -289,6 +300,7 @@ static void assert_full_policy(const struct vg_policy *policy)
 	assert_int_equal(policy->precognition.block_threshold, 1000000);
 	assert_string_equal(policy->precognition.model, "/opt/model.bin");
 	assert_paths(&policy->precognition.protected_paths, protected_paths, 1);
+	assert_paths(&policy->precognition.exec_gate_loaders, loaders, 1);
 	assert_int_equal(policy->quarantine.mode, VG_MODE_ENFORCE);
 	assert_int_equal(policy->quarantine.threshold, 42);
 	assert_int_equal(policy->vaccination.mode, VG_MODE_MONITOR);
@@ -521,6 +533,26 @@ static void test_too_many_paths(void **state)
 	free(yaml);
 }
 
+/* The kernel's set of passed loaders is smaller than a path list. */
+static void test_too_many_loaders(void **state)
+{
+	char yaml[512];
+	size_t used = (size_t)snprintf(yaml, sizeof(yaml), "precognition:\n  exec_gate_loaders:\n");
+
+	for (int i = 1; i <= VG_POLICY_MAX_LOADERS + 1; i++)
+		used += (size_t)snprintf(yaml + used, sizeof(yaml) - used, "    - /ld%d\n", i);
+	assert_refused(yaml, NAME ":3:5: ", "exec_gate_loaders: 17 entries, and at most 16");
+	*strstr(yaml, "    - /ld17\n") = '\0';
+	{
+		struct vg_policy policy = {0};
+
+		load_ok(yaml, &policy);
+		assert_int_equal(policy.precognition.exec_gate_loaders.count,
+				 VG_POLICY_MAX_LOADERS);
+		policy_free(&policy);
+	}
+}
+
 static void test_duplicates(void **state)
 {
 	assert_refused("scope:\n  kind: system\n  kind: cgroup\n", NAME ":3:3: ",
@@ -735,6 +767,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_paths),
 	    cmocka_unit_test(test_path_too_long),
 	    cmocka_unit_test(test_too_many_paths),
+	    cmocka_unit_test(test_too_many_loaders),
 	    cmocka_unit_test(test_duplicates),
 	    cmocka_unit_test(test_honeypot_section),
 	    cmocka_unit_test(test_syntax_error),
