@@ -239,16 +239,18 @@ static uint32_t exec_vaccine_for(struct vg_gate *g, int fd)
 	uint64_t now = clock_boot_ns();
 	size_t content;
 
-	if (fstat(fd, &st))
+	/* No vaccine by content in force (the gate armed for precognition
+	 * alone): no identity to look up, two syscalls saved per exec. */
+	pthread_mutex_lock(&g->lock);
+	content = g->content_vaccines;
+	pthread_mutex_unlock(&g->lock);
+	if (!content || fstat(fd, &st))
 		return 0;
 	h.key = exe_key_of(&st);
 	if (sensor_vaccine_get(g->sensor, &h.key, &entry) == 0 && entry.expires_ns > now &&
 	    (!entry.ctime_ns || entry.ctime_ns == change_time_ns(&st)))
 		return entry.vaccine_id ? entry.vaccine_id : UINT32_MAX;
-	pthread_mutex_lock(&g->lock);
-	content = g->content_vaccines;
-	pthread_mutex_unlock(&g->lock);
-	if (!content || hashed(g, fd, &h) || !h.exec_vaccine || h.exec_expires_ns <= now)
+	if (hashed(g, fd, &h) || !h.exec_vaccine || h.exec_expires_ns <= now)
 		return 0;
 	entry = (struct vg_vaccine_entry){
 	    .expires_ns = h.exec_expires_ns, .ctime_ns = h.ctime_ns, .vaccine_id = h.exec_vaccine};
