@@ -238,12 +238,24 @@ static void add_connect(struct json_object *obj, const struct vg_connect_event *
 	char addr[INET6_ADDRSTRLEN] = "";
 
 	json_object_object_add(obj, "what",
-			       json_object_new_string(ev->datagram ? "send" : "connect"));
+			       json_object_new_string(ev->socket_type ? "socket"
+						      : ev->datagram  ? "send"
+								      : "connect"));
 	json_object_object_add(obj, "refused", json_object_new_boolean(ev->refused));
 	json_object_object_add(obj, "score", json_object_new_int64(ev->score));
-	inet_ntop(ev->family == AF_INET ? AF_INET : AF_INET6, ev->addr, addr, sizeof(addr));
-	json_object_object_add(obj, "address", json_object_new_string(addr));
-	json_object_object_add(obj, "port", json_object_new_int(ev->port));
+	if (ev->socket_type) {
+		json_object_object_add(
+		    obj, "family",
+		    json_object_new_string(ev->family == AF_INET ? "inet" : "inet6"));
+		json_object_object_add(
+		    obj, "socket_type",
+		    json_object_new_string(ev->socket_type == SOCK_RAW ? "raw" : "dgram"));
+		json_object_object_add(obj, "protocol", json_object_new_int(ev->protocol));
+	} else {
+		inet_ntop(ev->family == AF_INET ? AF_INET : AF_INET6, ev->addr, addr, sizeof(addr));
+		json_object_object_add(obj, "address", json_object_new_string(addr));
+		json_object_object_add(obj, "port", json_object_new_int(ev->port));
+	}
 	if (ev->vaccine_id)
 		json_object_object_add(obj, "vaccine_id", json_object_new_int64(ev->vaccine_id));
 	if (p && p->exe)

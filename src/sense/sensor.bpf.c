@@ -862,6 +862,36 @@ static __always_inline struct vg_verdict *flag_current(__u32 tgid, __u32 tid)
 	return bpf_map_lookup_elem(&verdicts, &tgid);
 }
 
+/* A decision record of the network gate, reserved and filled but for what
+ * the operation names (address, port, socket type); NULL when the ring is
+ * full (counted). */
+static __always_inline struct vg_connect_event *
+network_decision(__u64 pid_tgid, const struct vg_verdict *verdict, bool refuse, __u16 family)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct vg_connect_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev) {
+		count_lost();
+		return NULL;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = VG_EVENT_CONNECT;
+	ev->hdr.tgid = pid_tgid >> 32;
+	ev->hdr.pid = (__u32)pid_tgid;
+	ev->hdr.ts_ns = bpf_ktime_get_boot_ns();
+	ev->hdr.start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	ev->hdr.cgroup_id = bpf_get_current_cgroup_id();
+	ev->hdr.uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(ev->hdr.comm, sizeof(ev->hdr.comm));
+	ev->score = verdict ? verdict->score : 0;
+	ev->refused = refuse;
+	ev->exe.ino = BPF_CORE_READ(task, mm, exe_file, f_inode, i_ino);
+	ev->exe.dev = BPF_CORE_READ(task, mm, exe_file, f_inode, i_sb, s_dev);
+	ev->family = family;
+	return ev;
+}
+
 /* The network gate, in the kernel: a connect (or an unconnected datagram)
  * by a process whose verdict is "blocked" is refused when precognition
  * enforces, and one a vaccine names when vaccination enforces. Connects by
@@ -895,27 +925,11 @@ static __always_inline int gate_connect(struct bpf_sock_addr *ctx, __u16 family,
 	 * that are (or in monitor mode would be) refused are. */
 	if (datagram && !blocked && !vaccine_id)
 		return 1;
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	ev = network_decision(pid_tgid, verdict, refuse, family);
 	if (ev) {
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-		__builtin_memset(ev, 0, sizeof(*ev));
-		ev->hdr.type = VG_EVENT_CONNECT;
-		ev->hdr.tgid = tgid;
-		ev->hdr.pid = (__u32)pid_tgid;
-		ev->hdr.ts_ns = bpf_ktime_get_boot_ns();
-		ev->hdr.start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
-		ev->hdr.cgroup_id = bpf_get_current_cgroup_id();
-		ev->hdr.uid = (__u32)bpf_get_current_uid_gid();
-		bpf_get_current_comm(ev->hdr.comm, sizeof(ev->hdr.comm));
-		ev->score = verdict ? verdict->score : 0;
-		ev->refused = refuse;
 		ev->vaccine_id = vaccine_id;
 		ev->decoy = decoy;
 		ev->datagram = datagram;
-		ev->exe.ino = BPF_CORE_READ(task, mm, exe_file, f_inode, i_ino);
-		ev->exe.dev = BPF_CORE_READ(task, mm, exe_file, f_inode, i_sb, s_dev);
-		ev->family = family;
 		ev->port = bpf_ntohs(ctx->user_port);
 		if (family == 2) {
 			__u32 ip4 = ctx->user_ip4;
@@ -928,8 +942,6 @@ static __always_inline int gate_connect(struct bpf_sock_addr *ctx, __u16 family,
 			__builtin_memcpy(ev->addr, ip6, 16);
 		}
 		bpf_ringbuf_submit(ev, 0);
-	} else {
-		count_lost();
 	}
 	return refuse ? 0 : 1;
 }
@@ -958,6 +970,45 @@ SEC("cgroup/sendmsg6")
 int vg_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	return gate_connect(ctx, 10, true);
+}
+
+#define SOCK_DGRAM_TYPE 2
+#define SOCK_RAW_TYPE	3
+#define PROTO_ICMP	1
+#define PROTO_ICMPV6	58
+
+/* A raw socket, or an ICMP datagram ("ping") socket, sends without a
+ * connect or a UDP sendmsg: the gate above never sees its traffic. A
+ * blocked process may not create one (enforce); in monitor mode the
+ * creation is recorded. Runs on every inet socket created in scope: while
+ * nobody has a verdict it returns at once. */
+SEC("cgroup/sock_create")
+int vg_sock_create(struct bpf_sock *sk)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32, type, protocol;
+	struct vg_verdict *verdict;
+	struct vg_connect_event *ev;
+	bool refuse;
+
+	if (precog.mode == VG_PRECOG_OFF || !*(volatile __u64 *)&verdicts_live)
+		return 1;
+	type = sk->type;
+	protocol = sk->protocol;
+	if (type != SOCK_RAW_TYPE &&
+	    !(type == SOCK_DGRAM_TYPE && (protocol == PROTO_ICMP || protocol == PROTO_ICMPV6)))
+		return 1;
+	verdict = bpf_map_lookup_elem(&verdicts, &tgid);
+	if (!verdict || !(verdict->flags & VG_BLOCKED))
+		return 1;
+	refuse = precog.mode == VG_PRECOG_ENFORCE;
+	ev = network_decision(pid_tgid, verdict, refuse, (__u16)sk->family);
+	if (ev) {
+		ev->socket_type = (__u16)type;
+		ev->protocol = (__u16)protocol;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return refuse ? 0 : 1;
 }
 
 /* `vigilante ps`: one record per task that has state. */

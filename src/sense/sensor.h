@@ -255,6 +255,11 @@ struct vg_connect_event {
 	 * socket (cgroup/sendmsg4/6), gated the same way; reported only when
 	 * refused, would be refused in monitor mode, or a vaccine names it. */
 	__u16 datagram;
+	/* Not 0: not a connect but the creation of a socket of this type (raw,
+	 * or an ICMP datagram socket: cgroup/sock_create), which sends without
+	 * a connect or a UDP sendmsg; family is the socket's, no address. */
+	__u16 socket_type;
+	__u16 protocol;	       /* with socket_type: the socket's protocol */
 	struct vg_exe_key exe; /* the program that connected */
 };
 

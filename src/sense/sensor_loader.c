@@ -21,8 +21,8 @@
 struct vg_sensor {
 	struct sensor_bpf *skel;
 	struct ring_buffer *ring;
-	/* The network gate: connect4, connect6, sendmsg4, sendmsg6. */
-	struct bpf_link *network[4];
+	/* The network gate: connect4, connect6, sendmsg4, sendmsg6, sock_create. */
+	struct bpf_link *network[5];
 	int stats_fd;
 	vg_sensor_event_fn fn;
 	void *ctx;
@@ -123,6 +123,7 @@ int sensor_open(const struct vg_sensor_options *opts, vg_sensor_event_fn fn, voi
 	bpf_program__set_autoattach(s->skel->progs.vg_connect6, false);
 	bpf_program__set_autoattach(s->skel->progs.vg_sendmsg4, false);
 	bpf_program__set_autoattach(s->skel->progs.vg_sendmsg6, false);
+	bpf_program__set_autoattach(s->skel->progs.vg_sock_create, false);
 	bpf_program__set_autoattach(s->skel->progs.vg_tasks, false);
 	rc = sensor_bpf__load(s->skel);
 	if (rc) {
@@ -239,7 +240,8 @@ int sensor_attach_connect_gate(struct vg_sensor *s, const char *cgroup_path, cha
 		return -1;
 	}
 	struct bpf_program *programs[] = {s->skel->progs.vg_connect4, s->skel->progs.vg_connect6,
-					  s->skel->progs.vg_sendmsg4, s->skel->progs.vg_sendmsg6};
+					  s->skel->progs.vg_sendmsg4, s->skel->progs.vg_sendmsg6,
+					  s->skel->progs.vg_sock_create};
 
 	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
 		s->network[i] = bpf_program__attach_cgroup(programs[i], fd);

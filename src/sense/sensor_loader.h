@@ -67,9 +67,10 @@ int sensor_profiles_foreach(const struct vg_sensor *s,
 int sensor_add_profile(struct vg_sensor *s, const struct vg_exe_key *key,
 		       const struct vg_profile *profile);
 
-/* Attaches the connect gate (cgroup/connect4 and connect6, and sendmsg4
- * and sendmsg6 for datagrams sent without a connect) to a cgroup v2
- * directory: the scope's cgroup, or the hierarchy's root for the system. */
+/* Attaches the connect gate (cgroup/connect4 and connect6, sendmsg4 and
+ * sendmsg6 for datagrams sent without a connect, and sock_create for raw
+ * and ICMP sockets) to a cgroup v2 directory: the scope's cgroup, or the
+ * hierarchy's root for the system. */
 int sensor_attach_connect_gate(struct vg_sensor *s, const char *cgroup_path, char *err,
 			       size_t errlen);
 /* The kernel's verdict on a process: 0 and *out filled if it is flagged,

@@ -1,7 +1,7 @@
 /* precog_probe: a test process for the precognition gates.
  *
  *   precog_probe [--weird N] [--exec PATH] [--open PATH] [--connect PORT]
- *                [--send PORT] [--send6 PORT]
+ *                [--send PORT] [--send6 PORT] [--socket raw|ping]
  *                [--sleep SECONDS]
  *
  * With --weird, it first makes N harmless system calls in a run that the
@@ -109,6 +109,19 @@ static void try_send(int port, bool ipv6)
 	close(fd);
 }
 
+/* A socket that sends without a connect or a UDP sendmsg: "raw" (IPv4 raw
+ * ICMP, needs CAP_NET_RAW) or "ping" (an ICMP datagram socket, where
+ * net.ipv4.ping_group_range lets the caller's group). */
+static void try_socket(const char *kind)
+{
+	bool raw = !strcmp(kind, "raw");
+	int fd = socket(AF_INET, (raw ? SOCK_RAW : SOCK_DGRAM) | SOCK_CLOEXEC, IPPROTO_ICMP);
+
+	printf("socket %s\n", result(fd < 0 ? errno : 0));
+	if (fd >= 0)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -129,6 +142,8 @@ int main(int argc, char **argv)
 			try_send(atoi(argv[++i]), false);
 		else if (!strcmp(argv[i], "--send6"))
 			try_send(atoi(argv[++i]), true);
+		else if (!strcmp(argv[i], "--socket"))
+			try_socket(argv[++i]);
 		else if (!strcmp(argv[i], "--sleep"))
 			sleep((unsigned)atoi(argv[++i]));
 		else {

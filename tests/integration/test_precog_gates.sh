@@ -57,6 +57,23 @@ else
 	note "no IPv6 loopback here: cgroup/sendmsg6 not exercised"
 fi
 
+# Raw and ICMP sockets send without a connect or a UDP sendmsg: a blocked
+# process may not create one (cgroup/sock_create). A ping socket is tried
+# where net.ipv4.ping_group_range lets root make one.
+normal=$(in_cgroup "$PROBE" --socket raw | tr '\n' ' ')
+[ "$normal" = "socket ok " ] || fail "a normal process could not open a raw socket: $normal"
+weird=$(in_cgroup "$PROBE" --weird 4000 --socket raw | tr '\n' ' ')
+note "process above block, raw socket: $weird"
+[ "$weird" = "socket EPERM " ] || fail "a blocked process opened a raw socket: $weird"
+if [ "$(in_cgroup "$PROBE" --socket ping)" = "socket ok" ]; then
+	weird=$(in_cgroup "$PROBE" --weird 4000 --socket ping)
+	[ "$weird" = "socket EPERM" ] || fail "a blocked process opened an ICMP socket: $weird"
+	pings=1
+else
+	note "ping sockets are not allowed to root here: not exercised"
+	pings=0
+fi
+
 ungated() { # ungated [--weird N]: the exec of the copy outside the gate
 	in_cgroup "$PROBE" "$@" --exec "$WORK/ungated/true" | tr '\n' ' '
 }
@@ -127,10 +144,14 @@ wait_quiet
 stop_daemon || fail "vigilanted did not stop cleanly"
 "$VIGILANTE" wal dump --json "$WORK/wal" > "$WORK/dump.jsonl"
 has_event '.payload.type=="score" and .payload.level=="block"' "$WORK/dump.jsonl" || fail "no block record"
-for what in exec open connect send; do
+for what in exec open connect send socket; do
 	has_event ".payload.type==\"decision\" and .payload.what==\"$what\" and .payload.refused==true" "$WORK/dump.jsonl" ||
 		fail "no forensic record of the refused $what"
 done
+[ "$(jq -c 'select(.payload.what=="socket")' "$WORK/dump.jsonl" | wc -l)" -eq $((1 + pings)) ] ||
+	fail "the refused sockets were not recorded once each, or a normal one was"
+has_event '.payload.what=="socket" and .payload.socket_type=="raw" and .payload.protocol==1 and .payload.family=="inet"' "$WORK/dump.jsonl" ||
+	fail "the raw socket's record does not say what it was"
 for killed in "$WORK/ungated/true" "$WORK/mnt/ld.so"; do
 	has_event ".payload.type==\"decision\" and .payload.ungated==true and .payload.refused==true and .payload.path==\"$killed\"" "$WORK/dump.jsonl" ||
 		fail "no forensic record of the exec of $killed killed at the exec"
@@ -153,6 +174,8 @@ note "monitor mode: $weird"
 [ "$weird" = "exec ok open ok connect ECONNREFUSED send ok " ] || fail "monitor mode refused: $weird"
 weird=$(ungated --weird 4000)
 [ "$weird" = "exec ok " ] || fail "monitor mode killed an exec outside the gate: $weird"
+weird=$(in_cgroup "$PROBE" --weird 4000 --socket raw)
+[ "$weird" = "socket ok" ] || fail "monitor mode refused a raw socket: $weird"
 wait_quiet
 stop_daemon || fail "vigilanted did not stop cleanly"
 "$VIGILANTE" wal dump --json "$WORK/wal" > "$WORK/dump.jsonl"
@@ -164,5 +187,7 @@ has_event '.payload.type=="decision" and .payload.what=="connect" and .payload.r
 	fail "monitor mode did not log the connect"
 has_event '.payload.type=="decision" and .payload.what=="send" and .payload.refused==false' "$WORK/dump.jsonl" ||
 	fail "monitor mode did not log the datagram"
+has_event '.payload.type=="decision" and .payload.what=="socket" and .payload.refused==false' "$WORK/dump.jsonl" ||
+	fail "monitor mode did not log the raw socket"
 has_event '.payload.type=="decision" and .payload.ungated==true and .payload.refused==false and .payload.mode=="monitor"' "$WORK/dump.jsonl" ||
 	fail "monitor mode did not log the exec outside the gate"
