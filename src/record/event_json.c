@@ -231,6 +231,25 @@ static void add_score(struct json_object *obj, const struct vg_score_event *ev,
 		add_lineage(obj, procs, p);
 }
 
+/* A Unix socket's address: family "unix", the path (an abstract name, which
+ * starts with a NUL, as "@name"), exact bytes in base64 when they are not
+ * text. No port. */
+static void add_unix_address(struct json_object *obj, const struct vg_connect_event *ev)
+{
+	size_t len = ev->unix_path_len < VG_UNIX_PATH_MAX ? ev->unix_path_len : VG_UNIX_PATH_MAX;
+	const char *path = (const char *)ev->unix_path;
+	char shown[VG_UNIX_PATH_MAX];
+
+	json_object_object_add(obj, "family", json_object_new_string("unix"));
+	if (len && path[0] == '\0') {
+		shown[0] = '@';
+		memcpy(shown + 1, path + 1, len - 1);
+		json_text_add(obj, "address", shown, len);
+		return;
+	}
+	json_text_add(obj, "address", path, strnlen(path, len));
+}
+
 static void add_connect(struct json_object *obj, const struct vg_connect_event *ev,
 			struct vg_proctable *procs)
 {
@@ -251,6 +270,8 @@ static void add_connect(struct json_object *obj, const struct vg_connect_event *
 		    obj, "socket_type",
 		    json_object_new_string(ev->socket_type == SOCK_RAW ? "raw" : "dgram"));
 		json_object_object_add(obj, "protocol", json_object_new_int(ev->protocol));
+	} else if (ev->family == AF_UNIX) {
+		add_unix_address(obj, ev);
 	} else {
 		inet_ntop(ev->family == AF_INET ? AF_INET : AF_INET6, ev->addr, addr, sizeof(addr));
 		json_object_object_add(obj, "address", json_object_new_string(addr));

@@ -972,6 +972,56 @@ int vg_sendmsg6(struct bpf_sock_addr *ctx)
 	return gate_connect(ctx, 10, true);
 }
 
+/* A connect, or a datagram sent, to a Unix socket (kernel 6.7 and later)
+ * by a blocked process is refused when precognition enforces, recorded
+ * with the path either way: /run/docker.sock and the like hand out more
+ * than any TCP port. Runs on every Unix connect in scope: while nobody has
+ * a verdict it returns at once. */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+static __always_inline int gate_unix(struct bpf_sock_addr *ctx, bool datagram)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32, len;
+	struct bpf_sock_addr_kern *kctx;
+	struct vg_verdict *verdict;
+	struct vg_connect_event *ev;
+	bool refuse;
+
+	if (precog.mode == VG_PRECOG_OFF || !*(volatile __u64 *)&verdicts_live)
+		return 1;
+	verdict = bpf_map_lookup_elem(&verdicts, &tgid);
+	if (!verdict || !(verdict->flags & VG_BLOCKED))
+		return 1;
+	refuse = precog.mode == VG_PRECOG_ENFORCE;
+	ev = network_decision(pid_tgid, verdict, refuse, 1 /* AF_UNIX */);
+	if (!ev)
+		return refuse ? 0 : 1;
+	ev->datagram = datagram;
+	kctx = bpf_cast_to_kern_ctx(ctx);
+	len = kctx->uaddrlen;
+	len = len > 2 ? len - 2 : 0; /* after sun_family */
+	if (len > VG_UNIX_PATH_MAX)
+		len = VG_UNIX_PATH_MAX;
+	if (bpf_probe_read_kernel(ev->unix_path, len, (const char *)kctx->uaddr + 2))
+		len = 0;
+	ev->unix_path_len = len;
+	bpf_ringbuf_submit(ev, 0);
+	return refuse ? 0 : 1;
+}
+
+SEC("cgroup/connect_unix")
+int vg_connect_unix(struct bpf_sock_addr *ctx)
+{
+	return gate_unix(ctx, false);
+}
+
+SEC("cgroup/sendmsg_unix")
+int vg_sendmsg_unix(struct bpf_sock_addr *ctx)
+{
+	return gate_unix(ctx, true);
+}
+
 #define SOCK_DGRAM_TYPE 2
 #define SOCK_RAW_TYPE	3
 #define PROTO_ICMP	1

@@ -242,11 +242,13 @@ struct vg_score_event {
 	struct vg_exe_key exe; /* the program the task runs */
 };
 
+#define VG_UNIX_PATH_MAX 108 /* sizeof(((struct sockaddr_un *)0)->sun_path) */
+
 struct vg_connect_event {
 	struct vg_event_header hdr;
 	__u32 score;
 	__u32 refused;	  /* 1: the connect failed with EPERM */
-	__u16 family;	  /* AF_INET or AF_INET6 */
+	__u16 family;	  /* AF_INET, AF_INET6 or AF_UNIX */
 	__u16 port;	  /* host byte order */
 	__u8 addr[16];	  /* IPv4 in the first 4 bytes */
 	__u32 vaccine_id; /* the connect vaccine that refused (or would refuse) it; 0: none */
@@ -261,6 +263,10 @@ struct vg_connect_event {
 	__u16 socket_type;
 	__u16 protocol;	       /* with socket_type: the socket's protocol */
 	struct vg_exe_key exe; /* the program that connected */
+	/* family AF_UNIX (cgroup/connect_unix, sendmsg_unix): the sun_path as
+	 * given, unix_path_len bytes (an abstract name starts with a NUL). */
+	__u32 unix_path_len;
+	__u8 unix_path[VG_UNIX_PATH_MAX];
 };
 
 /* Per-task state in BPF task storage, updated on every syscall in scope. */

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <linux/btf.h>
 #include <bpf/libbpf.h>
 
 #include "common/clock.h"
@@ -21,8 +23,9 @@
 struct vg_sensor {
 	struct sensor_bpf *skel;
 	struct ring_buffer *ring;
-	/* The network gate: connect4, connect6, sendmsg4, sendmsg6, sock_create. */
-	struct bpf_link *network[5];
+	/* The network gate: connect4, connect6, sendmsg4, sendmsg6, sock_create,
+	 * connect_unix, sendmsg_unix (NULL where the kernel has no such hook). */
+	struct bpf_link *network[7];
 	int stats_fd;
 	vg_sensor_event_fn fn;
 	void *ctx;
@@ -89,6 +92,55 @@ static int put_scope_cgroup(struct vg_sensor *s, __u32 slot, const char *what, c
 	return 0;
 }
 
+/* enum bpf_attach_type values of kernel 6.7, which libbpf 1.1 (Debian 12)
+ * predates: its section names are taught to it here. */
+#define ATTACH_CGROUP_UNIX_CONNECT 49
+#define ATTACH_CGROUP_UNIX_SENDMSG 50
+
+static int register_unix_sections(void)
+{
+	static const struct {
+		const char *section;
+		int attach_type;
+	} sections[] = {{"cgroup/connect_unix", ATTACH_CGROUP_UNIX_CONNECT},
+			{"cgroup/sendmsg_unix", ATTACH_CGROUP_UNIX_SENDMSG}};
+	static bool registered;
+	LIBBPF_OPTS(libbpf_prog_handler_opts, opts);
+
+	if (registered)
+		return 0;
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (libbpf_register_prog_handler(
+			sections[i].section, BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+			(enum bpf_attach_type)sections[i].attach_type, &opts) < 0)
+			return -1;
+	registered = true;
+	return 0;
+}
+
+/* Whether the running kernel knows BPF_CGROUP_UNIX_CONNECT (its BTF says). */
+static bool kernel_has_unix_hooks(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found = false;
+	__s32 id;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "bpf_attach_type", BTF_KIND_ENUM);
+	if (id > 0) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_enum *e = btf_enum(t);
+
+		for (__u16 i = 0; i < btf_vlen(t) && !found; i++)
+			found = !strcmp(btf__name_by_offset(btf, e[i].name_off),
+					"BPF_CGROUP_UNIX_CONNECT") &&
+				e[i].val == ATTACH_CGROUP_UNIX_CONNECT;
+	}
+	btf__free(btf);
+	return found;
+}
+
 int sensor_open(const struct vg_sensor_options *opts, vg_sensor_event_fn fn, void *ctx,
 		struct vg_sensor **out, char *err, size_t errlen)
 {
@@ -103,6 +155,11 @@ int sensor_open(const struct vg_sensor_options *opts, vg_sensor_event_fn fn, voi
 	s->fn = fn;
 	s->ctx = ctx;
 	libbpf_set_print(libbpf_to_log);
+	if (register_unix_sections()) {
+		snprintf(err, errlen, "registering the Unix socket gate's sections with libbpf: %s",
+			 strerror(errno));
+		goto fail;
+	}
 
 	s->skel = sensor_bpf__open();
 	if (!s->skel) {
@@ -124,6 +181,14 @@ int sensor_open(const struct vg_sensor_options *opts, vg_sensor_event_fn fn, voi
 	bpf_program__set_autoattach(s->skel->progs.vg_sendmsg4, false);
 	bpf_program__set_autoattach(s->skel->progs.vg_sendmsg6, false);
 	bpf_program__set_autoattach(s->skel->progs.vg_sock_create, false);
+	bpf_program__set_autoattach(s->skel->progs.vg_connect_unix, false);
+	bpf_program__set_autoattach(s->skel->progs.vg_sendmsg_unix, false);
+	if (!kernel_has_unix_hooks()) {
+		vg_info("this kernel has no BPF hooks on Unix socket connects (6.7 and later): "
+			"a blocked process's are not gated");
+		bpf_program__set_autoload(s->skel->progs.vg_connect_unix, false);
+		bpf_program__set_autoload(s->skel->progs.vg_sendmsg_unix, false);
+	}
 	bpf_program__set_autoattach(s->skel->progs.vg_tasks, false);
 	rc = sensor_bpf__load(s->skel);
 	if (rc) {
@@ -239,11 +304,15 @@ int sensor_attach_connect_gate(struct vg_sensor *s, const char *cgroup_path, cha
 		snprintf(err, errlen, "connect gate: cgroup %s: %s", cgroup_path, strerror(errno));
 		return -1;
 	}
-	struct bpf_program *programs[] = {s->skel->progs.vg_connect4, s->skel->progs.vg_connect6,
-					  s->skel->progs.vg_sendmsg4, s->skel->progs.vg_sendmsg6,
-					  s->skel->progs.vg_sock_create};
+	struct bpf_program *programs[] = {
+	    s->skel->progs.vg_connect4,	   s->skel->progs.vg_connect6,
+	    s->skel->progs.vg_sendmsg4,	   s->skel->progs.vg_sendmsg6,
+	    s->skel->progs.vg_sock_create, s->skel->progs.vg_connect_unix,
+	    s->skel->progs.vg_sendmsg_unix};
 
 	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
+		if (!bpf_program__autoload(programs[i]))
+			continue; /* a hook this kernel does not have */
 		s->network[i] = bpf_program__attach_cgroup(programs[i], fd);
 		if (!s->network[i]) {
 			snprintf(err, errlen, "connect gate: attaching %s to %s: %s",

@@ -2,6 +2,7 @@
  *
  *   precog_probe [--weird N] [--exec PATH] [--open PATH] [--connect PORT]
  *                [--send PORT] [--send6 PORT] [--socket raw|ping]
+ *                [--unix PATH] [--unix-send PATH]
  *                [--sleep SECONDS]
  *
  * With --weird, it first makes N harmless system calls in a run that the
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -122,6 +124,21 @@ static void try_socket(const char *kind)
 		close(fd);
 }
 
+/* A connect (or, with datagram, a datagram sent without one) to the Unix
+ * socket at path. */
+static void try_unix(const char *path, bool datagram)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, (datagram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+	int rc;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	rc = datagram ? (int)sendto(fd, "x", 1, 0, (struct sockaddr *)&addr, sizeof(addr))
+		      : connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+	printf("%s %s\n", datagram ? "unix-send" : "unix", result(rc < 0 ? errno : 0));
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -142,6 +159,10 @@ int main(int argc, char **argv)
 			try_send(atoi(argv[++i]), false);
 		else if (!strcmp(argv[i], "--send6"))
 			try_send(atoi(argv[++i]), true);
+		else if (!strcmp(argv[i], "--unix"))
+			try_unix(argv[++i], false);
+		else if (!strcmp(argv[i], "--unix-send"))
+			try_unix(argv[++i], true);
 		else if (!strcmp(argv[i], "--socket"))
 			try_socket(argv[++i]);
 		else if (!strcmp(argv[i], "--sleep"))

@@ -74,6 +74,16 @@ else
 	pings=0
 fi
 
+# Unix sockets (cgroup/connect_unix and sendmsg_unix, kernel 6.7 and later):
+# a blocked process may neither connect to one (/run/docker.sock hands out
+# root) nor send it a datagram. The test's path has no socket: the kernel
+# refuses before it looks.
+normal=$(in_cgroup "$PROBE" --unix "$WORK/no.sock" --unix-send "$WORK/no.sock" | tr '\n' ' ')
+[ "$normal" = "unix ENOENT unix-send ENOENT " ] || fail "a normal process's Unix connect: $normal"
+weird=$(in_cgroup "$PROBE" --weird 4000 --unix "$WORK/no.sock" --unix-send "$WORK/no.sock" | tr '\n' ' ')
+note "process above block, Unix sockets: $weird"
+[ "$weird" = "unix EPERM unix-send EPERM " ] || fail "a blocked process reached a Unix socket: $weird"
+
 ungated() { # ungated [--weird N]: the exec of the copy outside the gate
 	in_cgroup "$PROBE" "$@" --exec "$WORK/ungated/true" | tr '\n' ' '
 }
@@ -152,14 +162,18 @@ done
 	fail "the refused sockets were not recorded once each, or a normal one was"
 has_event '.payload.what=="socket" and .payload.socket_type=="raw" and .payload.protocol==1 and .payload.family=="inet"' "$WORK/dump.jsonl" ||
 	fail "the raw socket's record does not say what it was"
+for what in connect send; do
+	has_event ".payload.what==\"$what\" and .payload.family==\"unix\" and .payload.address==\"$WORK/no.sock\" and .payload.refused==true" "$WORK/dump.jsonl" ||
+		fail "no forensic record of the refused Unix $what, with its path"
+done
 for killed in "$WORK/ungated/true" "$WORK/mnt/ld.so"; do
 	has_event ".payload.type==\"decision\" and .payload.ungated==true and .payload.refused==true and .payload.path==\"$killed\"" "$WORK/dump.jsonl" ||
 		fail "no forensic record of the exec of $killed killed at the exec"
 done
 [ "$(jq -c 'select(.payload.ungated==true)' "$WORK/dump.jsonl" | wc -l)" -eq 2 ] ||
 	fail "an exec inside the gate or by a normal process was recorded as outside it"
-ipv6_sends=$(jq -c 'select(.payload.what=="send" and (.payload.address | contains(":")))' "$WORK/dump.jsonl" | wc -l)
-[ "$(jq -c 'select(.payload.what=="send")' "$WORK/dump.jsonl" | wc -l)" -eq $((1 + ipv6_sends)) ] && [ "$ipv6_sends" -le 1 ] ||
+ipv6_sends=$(jq -c 'select(.payload.what=="send" and .payload.family != "unix" and (.payload.address | contains(":")))' "$WORK/dump.jsonl" | wc -l)
+[ "$(jq -c 'select(.payload.what=="send" and .payload.family != "unix")' "$WORK/dump.jsonl" | wc -l)" -eq $((1 + ipv6_sends)) ] && [ "$ipv6_sends" -le 1 ] ||
 	fail "the normal process's datagram was recorded, or the blocked one's twice"
 reason=$(jq -c 'select(.payload.type=="score" and .payload.level=="block") | .payload.reason.ngram' "$WORK/dump.jsonl" | head -n 1)
 note "block reason: $reason"
