@@ -55,11 +55,14 @@ static int64_t num(struct json_object *obj, const char *key)
 static void print_human(struct json_object *r, void *ctx)
 {
 	struct json_object *scope, *modes, *wal, *programs, *gate, *honeytokens, *services,
-	    *honeypot;
+	    *honeypot, *uptime;
 
 	json_text_printable(r);
-	printf("vigilanted %s, pid %lld, up %s s, since %s\n", str(r, "version"),
-	       (long long)num(r, "pid"), str(r, "uptime_s"), str(r, "time"));
+	printf("vigilanted %s, pid %lld, up %.1f s, since %s\n", str(r, "version"),
+	       (long long)num(r, "pid"),
+	       json_object_object_get_ex(r, "uptime_s", &uptime) ? json_object_get_double(uptime)
+								 : 0.0,
+	       str(r, "time"));
 	printf("policy:    %s\n", str(r, "policy"));
 	if (json_object_object_get_ex(r, "scope", &scope))
 		printf("scope:     %s\n", json_text_line(scope));
