@@ -196,18 +196,15 @@ static void classify(struct vg_gate *g, struct hashed_file *h)
 	h->generation = g->generation;
 }
 
-/* The hash of the file open at fd and what it means (see classify()), from
- * the cache when the file was hashed before. Returns 0, or -1 if it cannot
- * be read. */
-static int hashed(struct vg_gate *g, int fd, struct hashed_file *out)
+/* The hash of the file open at fd (st: its fstat) and what it means (see
+ * classify()), from the cache when the file was hashed before. Returns 0,
+ * or -1 if it cannot be read. */
+static int hashed(struct vg_gate *g, int fd, const struct stat *st, struct hashed_file *out)
 {
 	struct hashed_file fresh = {0}, *slot;
-	struct stat st;
 
-	if (fstat(fd, &st))
-		return -1;
-	fresh.key = exe_key_of(&st);
-	fresh.ctime_ns = change_time_ns(&st);
+	fresh.key = exe_key_of(st);
+	fresh.ctime_ns = change_time_ns(st);
 	pthread_mutex_lock(&g->lock);
 	slot = &g->hashed[hash_slot(&fresh.key)];
 	if (slot->generation && exe_key_equal(&slot->key, &fresh.key) &&
@@ -250,7 +247,7 @@ static uint32_t exec_vaccine_for(struct vg_gate *g, int fd)
 	if (sensor_vaccine_get(g->sensor, &h.key, &entry) == 0 && entry.expires_ns > now &&
 	    (!entry.ctime_ns || entry.ctime_ns == change_time_ns(&st)))
 		return entry.vaccine_id ? entry.vaccine_id : UINT32_MAX;
-	if (hashed(g, fd, &h) || !h.exec_vaccine || h.exec_expires_ns <= now)
+	if (hashed(g, fd, &st, &h) || !h.exec_vaccine || h.exec_expires_ns <= now)
 		return 0;
 	entry = (struct vg_vaccine_entry){
 	    .expires_ns = h.exec_expires_ns, .ctime_ns = h.ctime_ns, .vaccine_id = h.exec_vaccine};
@@ -538,7 +535,7 @@ static uint32_t file_vaccine_for(struct vg_gate *g, uint32_t tgid, int fd)
 		return 0;
 	}
 	exe_fd = open(exe, O_RDONLY | O_CLOEXEC);
-	if (exe_fd < 0 || hashed(g, exe_fd, &h))
+	if (exe_fd < 0 || fstat(exe_fd, &st) || hashed(g, exe_fd, &st, &h))
 		return 0;
 	pthread_mutex_lock(&g->lock);
 	for (size_t i = 0; i < g->vaccine_count && !id; i++) {
@@ -618,9 +615,13 @@ static void answer(void *ctx, const struct fanotify_event_metadata *ev, size_t i
 
 	__atomic_add_fetch(&g->stats.events, 1, __ATOMIC_RELAXED);
 	if (ev->pid != g->daemon_tgid) {
-		flagged = sensor_verdict(g->sensor, (uint32_t)ev->pid, &verdict) == 0;
-		if (!flagged && errno != ENOENT)
-			__atomic_add_fetch(&g->stats.fail_open, 1, __ATOMIC_RELAXED);
+		/* Nobody has a verdict (the gate armed for vaccines alone): no
+		 * lookup. */
+		if (__atomic_load_n(sensor_verdicts_live(g->sensor), __ATOMIC_ACQUIRE)) {
+			flagged = sensor_verdict(g->sensor, (uint32_t)ev->pid, &verdict) == 0;
+			if (!flagged && errno != ENOENT)
+				__atomic_add_fetch(&g->stats.fail_open, 1, __ATOMIC_RELAXED);
+		}
 		vaccine = vaccine_for(g, ev, kind);
 	}
 	refuse =
