@@ -12,8 +12,8 @@
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
-#include <linux/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/btf.h>
 
 #include "common/clock.h"
 #include "common/cleanup.h"
