@@ -190,6 +190,8 @@ weird=$(ungated --weird 4000)
 [ "$weird" = "exec ok " ] || fail "monitor mode killed an exec outside the gate: $weird"
 weird=$(in_cgroup "$PROBE" --weird 4000 --socket raw)
 [ "$weird" = "socket ok" ] || fail "monitor mode refused a raw socket: $weird"
+weird=$(in_cgroup "$PROBE" --weird 4000 --unix "$WORK/no.sock" | tr '\n' ' ')
+[ "$weird" = "unix ENOENT " ] || fail "monitor mode refused a Unix connect: $weird"
 wait_quiet
 stop_daemon || fail "vigilanted did not stop cleanly"
 "$VIGILANTE" wal dump --json "$WORK/wal" > "$WORK/dump.jsonl"
@@ -203,5 +205,7 @@ has_event '.payload.type=="decision" and .payload.what=="send" and .payload.refu
 	fail "monitor mode did not log the datagram"
 has_event '.payload.type=="decision" and .payload.what=="socket" and .payload.refused==false' "$WORK/dump.jsonl" ||
 	fail "monitor mode did not log the raw socket"
+has_event '.payload.type=="decision" and .payload.family=="unix" and .payload.refused==false' "$WORK/dump.jsonl" ||
+	fail "monitor mode did not log the Unix connect"
 has_event '.payload.type=="decision" and .payload.ungated==true and .payload.refused==false and .payload.mode=="monitor"' "$WORK/dump.jsonl" ||
 	fail "monitor mode did not log the exec outside the gate"
