@@ -862,6 +862,25 @@ static __always_inline struct vg_verdict *flag_current(__u32 tgid, __u32 tid)
 	return bpf_map_lookup_elem(&verdicts, &tgid);
 }
 
+/* The current process's verdict, or NULL. No lookup while nobody has one
+ * (most of the time): the network hooks run for every socket of the host. */
+static __always_inline struct vg_verdict *verdict_of(__u32 tgid)
+{
+	return *(volatile __u64 *)&verdicts_live ? bpf_map_lookup_elem(&verdicts, &tgid) : NULL;
+}
+
+/* The current process's verdict when precognition is on and it is blocked,
+ * or NULL. */
+static __always_inline struct vg_verdict *blocked_verdict(__u32 tgid)
+{
+	struct vg_verdict *verdict;
+
+	if (precog.mode == VG_PRECOG_OFF)
+		return NULL;
+	verdict = verdict_of(tgid);
+	return verdict && (verdict->flags & VG_BLOCKED) ? verdict : NULL;
+}
+
 /* A decision record of the network gate, reserved and filled but for what
  * the operation names (address, port, socket type); NULL when the ring is
  * full (counted). */
@@ -909,13 +928,7 @@ static __always_inline int gate_connect(struct bpf_sock_addr *ctx, __u16 family,
 	decoy = !datagram && to_decoy(ctx, family);
 	if (precog.mode == VG_PRECOG_OFF && !vaccine_id && !decoy)
 		return 1;
-	/* While nobody has a verdict (most of the time), there is nothing to
-	 * look up: every connect and datagram of the host comes through here. */
-	if (decoy)
-		verdict = flag_current(tgid, (__u32)pid_tgid);
-	else
-		verdict = *(volatile __u64 *)&verdicts_live ? bpf_map_lookup_elem(&verdicts, &tgid)
-							    : NULL;
+	verdict = decoy ? flag_current(tgid, (__u32)pid_tgid) : verdict_of(tgid);
 	if (!verdict && !vaccine_id)
 		return 1;
 	blocked = verdict && (verdict->flags & VG_BLOCKED) && precog.mode != VG_PRECOG_OFF;
@@ -988,10 +1001,8 @@ static __always_inline int gate_unix(struct bpf_sock_addr *ctx, bool datagram)
 	struct vg_connect_event *ev;
 	bool refuse;
 
-	if (precog.mode == VG_PRECOG_OFF || !*(volatile __u64 *)&verdicts_live)
-		return 1;
-	verdict = bpf_map_lookup_elem(&verdicts, &tgid);
-	if (!verdict || !(verdict->flags & VG_BLOCKED))
+	verdict = blocked_verdict(tgid);
+	if (!verdict)
 		return 1;
 	refuse = precog.mode == VG_PRECOG_ENFORCE;
 	ev = network_decision(pid_tgid, verdict, refuse, 1 /* AF_UNIX */);
@@ -1041,15 +1052,13 @@ int vg_sock_create(struct bpf_sock *sk)
 	struct vg_connect_event *ev;
 	bool refuse;
 
-	if (precog.mode == VG_PRECOG_OFF || !*(volatile __u64 *)&verdicts_live)
-		return 1;
 	type = sk->type;
 	protocol = sk->protocol;
 	if (type != SOCK_RAW_TYPE &&
 	    !(type == SOCK_DGRAM_TYPE && (protocol == PROTO_ICMP || protocol == PROTO_ICMPV6)))
 		return 1;
-	verdict = bpf_map_lookup_elem(&verdicts, &tgid);
-	if (!verdict || !(verdict->flags & VG_BLOCKED))
+	verdict = blocked_verdict(tgid);
+	if (!verdict)
 		return 1;
 	refuse = precog.mode == VG_PRECOG_ENFORCE;
 	ev = network_decision(pid_tgid, verdict, refuse, (__u16)sk->family);
