@@ -10,7 +10,7 @@ packages=(
 	libyaml-dev libjson-c-dev libssl-dev libisal-dev libsystemd-dev
 	libseccomp-dev libyara-dev libcap-dev libcairo2-dev xz-utils
 	libcmocka-dev libcrypt-dev clang-format
-	gdb util-linux procps iproute2 jq openssl
+	gdb util-linux procps iproute2 jq openssl btrfs-progs
 )
 
 missing=()

@@ -125,8 +125,8 @@ void gate_recheck_marks(struct vg_gate *g);
  * (precognition.exec_gate_loaders): each dynamic program's exec opens its
  * loader as well, which would be a second round trip per exec.
  * gate_loaders_open() opens those of paths that exist (replacing any open
- * before) and gives their identities in keys (inode and superblock device,
- * as the kernel compares them); it returns how many. The
+ * before) and gives their identities in keys (as stat() gives them, which
+ * is how the sensor keys files); it returns how many. The
  * kernel must know them first: a blocked process that runs a loader
  * directly ("ld.so PROG") is killed at the exec there. Then
  * gate_loaders_pass() lets them through (0, or -1 with err and none

@@ -194,6 +194,40 @@ static __always_inline bool is_daemon(void)
 	return (bpf_get_current_pid_tgid() >> 32) == daemon_tgid;
 }
 
+#define BTRFS_SUPER_MAGIC 0x9123683E /* include/uapi/linux/magic.h */
+
+/* The two btrfs fields file_key reads, relocated against the running
+ * kernel's BTF (a kernel without btrfs drops the branch at load). */
+struct btrfs_root___vg {
+	dev_t anon_dev;
+} __attribute__((preserve_access_index));
+
+struct btrfs_inode___vg {
+	struct btrfs_root___vg *root;
+	struct inode vfs_inode;
+} __attribute__((preserve_access_index));
+
+/* A file's identity as stat(2) gives it (st_ino, st_dev), the key userspace
+ * computes for vaccines, profiles and loaders. Not the superblock's s_dev
+ * alone: each btrfs subvolume reports a device of its own and numbers its
+ * inodes from 256 again, so on s_dev two programs in two subvolumes would
+ * share a key, and no key made from stat() would match either. */
+static __always_inline struct vg_exe_key file_key(struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct vg_exe_key key = {.ino = BPF_CORE_READ(inode, i_ino),
+				 .dev = BPF_CORE_READ(inode, i_sb, s_dev)};
+
+	if (bpf_core_type_exists(struct btrfs_inode___vg) &&
+	    BPF_CORE_READ(inode, i_sb, s_magic) == BTRFS_SUPER_MAGIC) {
+		struct btrfs_inode___vg *btrfs =
+		    (void *)inode - bpf_core_field_offset(struct btrfs_inode___vg, vfs_inode);
+
+		key.dev = BPF_CORE_READ(btrfs, root, anon_dev);
+	}
+	return key;
+}
+
 static __always_inline void fill_header(struct vg_event_header *hdr, __u32 type,
 					struct task_struct *task)
 {
@@ -394,9 +428,7 @@ static __noinline void cross_threshold(struct vg_task_state *state, __u32 level,
  * (creating an empty one while learning). */
 static __always_inline void note_program(struct vg_task_state *state, struct linux_binprm *bprm)
 {
-	state->exe.ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
-	state->exe.dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
-	state->exe.pad = 0;
+	state->exe = file_key(BPF_CORE_READ(bprm, file));
 	state->flags &= ~VG_TASK_PROFILED;
 	if (precog.learning)
 		bpf_map_update_elem(&profiles, &state->exe, &empty_profile, BPF_NOEXIST);
@@ -471,13 +503,15 @@ static __always_inline void check_argv_unchanged(struct vg_exec_event *ev)
  * dynamic loader the gate lets pass, produced no event to refuse. The new
  * program dies here instead, before its first instruction (enforce), or
  * the exec event says what would have happened. */
-static __always_inline void check_gated_exec(struct vg_exec_event *ev)
+static __always_inline void check_gated_exec(struct vg_exec_event *ev, struct linux_binprm *bprm)
 {
 	struct vg_exe_key file = {.ino = ev->ino, .dev = ev->dev};
-	__u32 dev = ev->dev;
+	/* The gate marks superblocks: the filesystem's own device, not a
+	 * subvolume's. */
+	__u32 sb_dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
 
 	if (!precog.ungated_exec || !(ev->verdict_flags & VG_BLOCKED) ||
-	    (bpf_map_lookup_elem(&exec_gated_devs, &dev) &&
+	    (bpf_map_lookup_elem(&exec_gated_devs, &sb_dev) &&
 	     !bpf_map_lookup_elem(&exec_passed_files, &file)))
 		return;
 	ev->flags |= VG_EXEC_UNGATED;
@@ -514,8 +548,8 @@ int BPF_PROG(vg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	ev = &s->event;
 	fill_header(&ev->hdr, VG_EVENT_EXEC, task);
 	ev->flags = 0;
-	ev->ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
-	ev->dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
+	ev->ino = state->exe.ino;
+	ev->dev = state->exe.dev;
 
 	off = resolve_path(s, &bprm->file->f_path, &truncated);
 	len = PATH_SCRATCH - 1 - off;
@@ -540,7 +574,7 @@ int BPF_PROG(vg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	len = arg_end > arg_start ? arg_end - arg_start : 0;
 	ev->argv_full_len = len;
 	note_verdict(ev);
-	check_gated_exec(ev);
+	check_gated_exec(ev, bprm);
 	if (len > VG_ARGV_MAX - 1) {
 		len = VG_ARGV_MAX - 1;
 		ev->flags |= VG_EXEC_ARGV_TRUNCATED;
@@ -793,8 +827,7 @@ static __always_inline __u32 connect_vaccine(struct bpf_sock_addr *ctx, __u16 fa
 	struct vg_connect_vaccine_key key = {};
 	struct vg_vaccine_entry *entry;
 
-	key.exe.ino = BPF_CORE_READ(task, mm, exe_file, f_inode, i_ino);
-	key.exe.dev = BPF_CORE_READ(task, mm, exe_file, f_inode, i_sb, s_dev);
+	key.exe = file_key(BPF_CORE_READ(task, mm, exe_file));
 	key.family = family;
 	key.port = bpf_ntohs(ctx->user_port);
 	if (family == 2) {
@@ -905,8 +938,7 @@ network_decision(__u64 pid_tgid, const struct vg_verdict *verdict, bool refuse, 
 	bpf_get_current_comm(ev->hdr.comm, sizeof(ev->hdr.comm));
 	ev->score = verdict ? verdict->score : 0;
 	ev->refused = refuse;
-	ev->exe.ino = BPF_CORE_READ(task, mm, exe_file, f_inode, i_ino);
-	ev->exe.dev = BPF_CORE_READ(task, mm, exe_file, f_inode, i_sb, s_dev);
+	ev->exe = file_key(BPF_CORE_READ(task, mm, exe_file));
 	ev->family = family;
 	return ev;
 }

@@ -77,11 +77,13 @@ struct vg_vaccine_entry {
 	__u32 pad;
 };
 
-/* A program's identity in the kernel: its executable's inode. Profiles are
- * stored by content hash and mapped to this when the daemon loads them. */
+/* A program's identity in the kernel: its executable's inode and device,
+ * the st_ino and st_dev stat() reports (a btrfs subvolume's own device, not
+ * its superblock's: file_key in sensor.bpf.c). Profiles are stored by
+ * content hash and mapped to this when the daemon loads them. */
 struct vg_exe_key {
 	__u64 ino;
-	__u32 dev; /* kernel encoding: major << 20 | minor */
+	__u32 dev; /* kernel encoding of st_dev: major << 20 | minor */
 	__u32 pad;
 };
 
@@ -189,8 +191,8 @@ struct vg_event_header {
 
 struct vg_exec_event {
 	struct vg_event_header hdr;
-	__u64 ino;
-	__u32 dev; /* kernel encoding: major << 20 | minor */
+	__u64 ino; /* the program's identity, as struct vg_exe_key */
+	__u32 dev;
 	__u32 flags;
 	__u32 path_len;	     /* bytes in path, without the NUL */
 	__u32 filename_len;  /* bytes in filename, without the NUL */
