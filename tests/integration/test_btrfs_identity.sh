@@ -7,7 +7,9 @@
 #  - a connect vaccine on a program in subvolume a is enforced (EPERM, from
 #    the kernel), and a copy of it in subvolume b is refused too (the exec
 #    gate hashed it);
-#  - another program in subvolume b with the same inode number is allowed.
+#  - another program in subvolume b with the same inode number is allowed;
+#  - the exec gate, marking the filesystem, covers its subvolumes: a process
+#    above block is refused the exec of a/prog (EPERM), a normal one is not.
 # The filesystem is a loop-mounted image in the test's own directory; the
 # exec gate marks only it, the connect gate only the test's cgroup.
 . "$(dirname "$0")/lib.sh"
@@ -35,7 +37,7 @@ read -r b_ino b_dev <<< "$(identity "$B/b/prog")"
 note "a/prog and b/prog: inode $a_ino on devices $a_dev and $b_dev (superblock $sb_dev)"
 
 make_test_cgroup
-EXEC_GATE="[$B]" write_policy "$WORK/policy.yaml" "vaccination:
+PRECOG_MODE=enforce EXEC_GATE="[$B]" write_policy "$WORK/policy.yaml" "vaccination:
   mode: enforce
   threshold: 1000000
   ttl: 1h"
@@ -56,6 +58,12 @@ cp "$B/a/prog" "$B/b/copy"
 [ "$(connects "$B/b/copy" "$port")" = "refused by vigilante" ] ||
 	fail "a copy of the vaccinated program in subvolume b reached the port"
 note "connect vaccine: a/prog and its copy b/copy refused 127.0.0.1:$port, b/prog (inode $b_ino too) allowed"
+
+normal=$(in_cgroup "$HELPERS/precog_probe" --exec "$B/a/prog" | tr '\n' ' ')
+[ "$normal" = "exec ok " ] || fail "a normal process could not exec a/prog: $normal"
+weird=$(in_cgroup "$HELPERS/precog_probe" --weird 4000 --exec "$B/a/prog" | tr '\n' ' ')
+[ "$weird" = "exec EPERM " ] || fail "a blocked process's exec of a/prog was not refused by the gate: $weird"
+note "exec of a/prog: normal process \"$normal\", blocked process \"$weird\""
 
 wait_quiet
 for p in a/prog b/prog; do
