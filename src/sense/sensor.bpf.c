@@ -18,6 +18,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "sense/sensor.h"
+#include "sense/file_key.bpf.h"
 
 #define SIGNAL_GROUP_EXIT 0x00000004 /* include/linux/sched/signal.h */
 
@@ -192,40 +193,6 @@ static __always_inline struct vg_task_state *scoped_state(struct task_struct *ta
 static __always_inline bool is_daemon(void)
 {
 	return (bpf_get_current_pid_tgid() >> 32) == daemon_tgid;
-}
-
-#define BTRFS_SUPER_MAGIC 0x9123683E /* include/uapi/linux/magic.h */
-
-/* The two btrfs fields file_key reads, relocated against the running
- * kernel's BTF (a kernel without btrfs drops the branch at load). */
-struct btrfs_root___vg {
-	dev_t anon_dev;
-} __attribute__((preserve_access_index));
-
-struct btrfs_inode___vg {
-	struct btrfs_root___vg *root;
-	struct inode vfs_inode;
-} __attribute__((preserve_access_index));
-
-/* A file's identity as stat(2) gives it (st_ino, st_dev), the key userspace
- * computes for vaccines, profiles and loaders. Not the superblock's s_dev
- * alone: each btrfs subvolume reports a device of its own and numbers its
- * inodes from 256 again, so on s_dev two programs in two subvolumes would
- * share a key, and no key made from stat() would match either. */
-static __always_inline struct vg_exe_key file_key(struct file *file)
-{
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
-	struct vg_exe_key key = {.ino = BPF_CORE_READ(inode, i_ino),
-				 .dev = BPF_CORE_READ(inode, i_sb, s_dev)};
-
-	if (bpf_core_type_exists(struct btrfs_inode___vg) &&
-	    BPF_CORE_READ(inode, i_sb, s_magic) == BTRFS_SUPER_MAGIC) {
-		struct btrfs_inode___vg *btrfs =
-		    (void *)inode - bpf_core_field_offset(struct btrfs_inode___vg, vfs_inode);
-
-		key.dev = BPF_CORE_READ(btrfs, root, anon_dev);
-	}
-	return key;
 }
 
 static __always_inline void fill_header(struct vg_event_header *hdr, __u32 type,

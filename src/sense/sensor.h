@@ -79,7 +79,7 @@ struct vg_vaccine_entry {
 
 /* A program's identity in the kernel: its executable's inode and device,
  * the st_ino and st_dev stat() reports (a btrfs subvolume's own device, not
- * its superblock's: file_key in sensor.bpf.c). Profiles are stored by
+ * its superblock's; an overlay layer's: file_key.bpf.h). Profiles are stored by
  * content hash and mapped to this when the daemon loads them. */
 struct vg_exe_key {
 	__u64 ino;

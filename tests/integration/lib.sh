@@ -184,7 +184,10 @@ cleanup() {
 		echo 1 > "$w/cgroup.kill"
 		for _ in $(seq 50); do rmdir "$w" 2>/dev/null && break; sleep 0.1; done
 	done
-	for m in "${TEST_MOUNTS[@]}"; do umount "$m" 2>/dev/null || umount -l "$m"; done
+	# Last mounted first: an overlay goes before the tmpfs under it.
+	for ((i = ${#TEST_MOUNTS[@]} - 1; i >= 0; i--)); do
+		umount "${TEST_MOUNTS[i]}" 2>/dev/null || umount -l "${TEST_MOUNTS[i]}"
+	done
 	if [ -n "$TEST_CGROUP" ] && [ -d "$TEST_CGROUP" ]; then
 		if [ -e "$TEST_CGROUP/cgroup.kill" ]; then
 			echo 1 > "$TEST_CGROUP/cgroup.kill" 2>/dev/null
