@@ -365,10 +365,12 @@ static void on_tick(struct daemon *d)
 static int run_loop(struct daemon *d)
 {
 	struct epoll_event events[64];
+	uint64_t drained_ns = clock_boot_ns();
 
 	while (!d->stopping) {
 		/* Process events are batched in the ring (see sensor.bpf.c): drain
-		 * it at least every DRAIN_INTERVAL_MS. */
+		 * it at least every DRAIN_INTERVAL_MS, also while other fds keep
+		 * the loop busy. */
 		int n = epoll_wait(d->epoll_fd, events, 64, DRAIN_INTERVAL_MS);
 
 		if (n < 0 && errno != EINTR) {
@@ -419,8 +421,11 @@ static int run_loop(struct daemon *d)
 				control_on_ready(d, events[i].data.ptr, events[i].events);
 			}
 		}
-		if (n == 0 && sensor_consume(d->sensor) < 0)
-			vg_warn("reading the ring buffer failed");
+		if (clock_boot_ns() - drained_ns >= DRAIN_INTERVAL_MS * 1000000ull) {
+			if (sensor_consume(d->sensor) < 0)
+				vg_warn("reading the ring buffer failed");
+			drained_ns = clock_boot_ns();
+		}
 		schedule_commit(d);
 		control_reap(d);
 		sinks_flush(&d->sinks);

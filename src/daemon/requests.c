@@ -22,6 +22,7 @@
 #include "record/event_json.h"
 #include "record/json_text.h"
 #include "common/clock.h"
+#include "common/log.h"
 
 static void reply_error(struct daemon *d, struct control_client *c, const char *message)
 {
@@ -327,9 +328,14 @@ static struct json_object *process_json(struct daemon *d, const struct vg_task_r
 static void handle_ps(struct daemon *d, struct control_client *c)
 {
 	struct vg_task_report *tasks = NULL;
-	int n = sensor_tasks(d->sensor, &tasks);
 	struct json_object *reply, *list;
+	int n;
 
+	/* The process table learns names and programs from the batched ring:
+	 * drain it first, or processes started in the last moments show none. */
+	if (sensor_consume(d->sensor) < 0)
+		vg_warn("reading the ring buffer failed");
+	n = sensor_tasks(d->sensor, &tasks);
 	if (n < 0) {
 		reply_error(d, c, "ps: reading the kernel's task states failed");
 		return;

@@ -91,6 +91,32 @@ for out in ps events; do
 	! grep -q '^  42 999' "$WORK/$out.txt" || fail "$out printed a forged line"
 done
 
+# ps drains the batched ring before it answers: a program started a moment
+# before shows its path at once, not "?", also while other clients keep the
+# daemon busy (two loops of status requests: its event loop never idles).
+busy=()
+for _ in 1 2; do
+	while :; do "$VIGILANTE" status --sample 0 > /dev/null 2>&1; done &
+	busy+=("$!")
+	STARTED_PIDS+=("$!")
+done
+misses=0
+for i in $(seq 10); do
+	cp /bin/sleep "$WORK/bin/fresh-$i"
+	in_cgroup "$WORK/bin/fresh-$i" 30 &
+	STARTED_PIDS+=("$!")
+	pid=
+	for _ in $(seq 200); do
+		pid=$(pgrep -x "fresh-$i") && break
+		sleep 0.01
+	done
+	[ -n "$pid" ] || fail "fresh-$i did not start"
+	exe=$("$VIGILANTE" ps --all --json | jq -r --argjson pid "$pid" '.processes[] | select(.pid == $pid) | .exe // "?"')
+	[ "$exe" = "$WORK/bin/fresh-$i" ] || misses=$((misses + 1))
+done
+kill "${busy[@]}"
+[ "$misses" -eq 0 ] || fail "ps did not know $misses of 10 programs started just before it"
+
 # Only root (or the control group) may change anything; anyone may read.
 chmod 755 "$WORK" "$WORK/run"
 rc=0
