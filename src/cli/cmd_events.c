@@ -98,8 +98,7 @@ int cmd_events(int argc, char **argv)
 	_cleanup_fclose_ FILE *stream = NULL;
 	struct json_object *req, *ev;
 	int opt, json = 0, follow = 0, rc;
-	long limit = 1024;
-	char *end;
+	long long limit = 1024;
 
 	while ((opt = getopt_long(argc, argv, "fn:h", options, NULL)) != -1) {
 		switch (opt) {
@@ -110,8 +109,7 @@ int cmd_events(int argc, char **argv)
 			json = 1;
 			break;
 		case 'n':
-			limit = strtol(optarg, &end, 10);
-			if (*end || limit < 0) {
+			if (cli_parse_number(optarg, 0, INT64_MAX, &limit)) {
 				vg_err("--limit: '%s' is not a count", optarg);
 				return VG_EXIT_USAGE;
 			}

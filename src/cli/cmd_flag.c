@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/control_client.h"
+#include "common/log.h"
 
 static void usage(FILE *out)
 {
@@ -38,8 +39,7 @@ int cmd_flag(int argc, char **argv)
 	};
 	const char *socket_option = NULL, *reason = NULL;
 	struct json_object *req;
-	char *end;
-	long pid;
+	long long pid;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -58,9 +58,8 @@ int cmd_flag(int argc, char **argv)
 		usage(stderr);
 		return VG_EXIT_USAGE;
 	}
-	pid = strtol(argv[optind], &end, 10);
-	if (*end || end == argv[optind] || pid < 1 || pid > 4194304) {
-		fprintf(stderr, "vigilante flag: '%s' is not a process id\n", argv[optind]);
+	if (cli_parse_number(argv[optind], 1, CLI_PID_MAX, &pid)) {
+		vg_err("flag: '%s' is not a process id", argv[optind]);
 		return VG_EXIT_USAGE;
 	}
 	req = json_object_new_object();

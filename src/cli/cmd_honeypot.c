@@ -290,7 +290,8 @@ static int honeypot_log(int argc, char **argv)
 	struct vg_policy_error perr;
 	struct wal_verify_result res;
 	bool json = false;
-	char err[512], *end;
+	char err[512];
+	long long pid;
 	int opt, rc = VG_EXIT_OK;
 
 	optind = 0; /* getopt_long may have run on another argv before */
@@ -303,12 +304,12 @@ static int honeypot_log(int argc, char **argv)
 			wal_dir = optarg;
 			break;
 		case 'P':
-			t.pid = strtoll(optarg, &end, 10);
-			if (*end || end == optarg || t.pid < 1) {
+			if (cli_parse_number(optarg, 1, CLI_PID_MAX, &pid)) {
 				vg_err("honeypot log: --pid '%s' is not a process id", optarg);
 				rc = VG_EXIT_USAGE;
 				goto out;
 			}
+			t.pid = pid;
 			break;
 		case 'j':
 			json = true;

@@ -211,8 +211,7 @@ int cmd_learn(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	const char *out = NULL, *cgroup = NULL, *model = NULL;
-	long duration = 60;
-	char *end;
+	long long duration = 60;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "o:d:c:m:h", options, NULL)) != -1) {
@@ -221,8 +220,7 @@ int cmd_learn(int argc, char **argv)
 			out = optarg;
 			break;
 		case 'd':
-			duration = strtol(optarg, &end, 10);
-			if (*end || duration < 1 || duration > 86400) {
+			if (cli_parse_number(optarg, 1, 86400, &duration)) {
 				vg_err("learn: --duration '%s' is not 1..86400 seconds", optarg);
 				return VG_EXIT_USAGE;
 			}

@@ -79,7 +79,6 @@ int cmd_quarantine(int argc, char **argv)
 	const char *socket_option = NULL, *op, *arg = NULL;
 	struct json_object *req;
 	int opt, json = 0;
-	char *end;
 
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
@@ -110,9 +109,9 @@ int cmd_quarantine(int argc, char **argv)
 	json_object_object_add(req, "cmd", json_object_new_string("quarantine"));
 	json_object_object_add(req, "op", json_object_new_string(op));
 	if (arg && (!strcmp(op, "freeze") || !strcmp(op, "snapshot"))) {
-		long pid = strtol(arg, &end, 10);
+		long long pid;
 
-		if (*end || pid <= 0 || pid > 4194304) {
+		if (cli_parse_number(arg, 1, CLI_PID_MAX, &pid)) {
 			vg_err("quarantine %s: '%s' is not a process id", op, arg);
 			json_object_put(req);
 			return VG_EXIT_USAGE;

@@ -138,8 +138,7 @@ int cmd_status(int argc, char **argv)
 	const char *socket_option = NULL;
 	struct json_object *req;
 	int opt, json = 0;
-	long sample_ms = 1000;
-	char *end;
+	long long sample_ms = 1000;
 
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
@@ -147,8 +146,7 @@ int cmd_status(int argc, char **argv)
 			json = 1;
 			break;
 		case 'S':
-			sample_ms = strtol(optarg, &end, 10);
-			if (*end || sample_ms < 0 || sample_ms > 10000) {
+			if (cli_parse_number(optarg, 0, 10000, &sample_ms)) {
 				vg_err("--sample: '%s' is not 0..10000 milliseconds", optarg);
 				return VG_EXIT_USAGE;
 			}

@@ -366,8 +366,7 @@ int cmd_vaccine(int argc, char **argv)
 	struct add_options add = {0};
 	struct show show = {0};
 	const char *socket_option = NULL, *op;
-	char *end;
-	long ttl = 0, id;
+	long long ttl = 0, id;
 	struct json_object *req, *spec;
 	int opt, rc;
 
@@ -399,8 +398,7 @@ int cmd_vaccine(int argc, char **argv)
 			add.roots[add.root_count++] = optarg;
 			break;
 		case 't':
-			ttl = strtol(optarg, &end, 10);
-			if (*end || ttl < 1 || ttl > 31536000) {
+			if (cli_parse_number(optarg, 1, 31536000, &ttl)) {
 				vg_err("vaccine: --ttl '%s' is not 1..31536000 seconds", optarg);
 				return VG_EXIT_USAGE;
 			}
@@ -442,8 +440,8 @@ int cmd_vaccine(int argc, char **argv)
 		if (ttl)
 			json_object_object_add(req, "ttl", json_object_new_int64(ttl));
 	} else if (!strcmp(op, "revoke") || !strcmp(op, "show")) {
-		if (optind + 2 != argc || (id = strtol(argv[optind + 1], &end, 10)) <= 0 || *end ||
-		    id > UINT32_MAX || (show.json && show.seccomp)) {
+		if (optind + 2 != argc || cli_parse_number(argv[optind + 1], 1, UINT32_MAX, &id) ||
+		    (show.json && show.seccomp)) {
 			vg_err("vaccine %s: one vaccine ID (a number) expected%s", op,
 			       show.json && show.seccomp ? "; --json or --seccomp, not both" : "");
 			json_object_put(req);

@@ -18,6 +18,12 @@ enum vg_exit {
  * stdout and returns VG_EXIT_OK; anything else unknown prints it on stderr
  * and returns VG_EXIT_USAGE. */
 int cli_help_or_usage(int opt, void (*usage)(FILE *out));
+/* A whole decimal number in min..max from a command-line word: 0, or -1
+ * (nothing to it, other characters, out of range) for the caller to say
+ * which option it was. */
+int cli_parse_number(const char *text, long long min, long long max, long long *out);
+/* The largest process id Linux hands out (PID_MAX_LIMIT on 64 bits). */
+#define CLI_PID_MAX 4194304
 /* Flushes standard output: VG_EXIT_OK, or VG_EXIT_FAIL after saying why
  * (a full disk, a closed pipe). */
 int cli_finish_stdout(void);

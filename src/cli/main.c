@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct command {
@@ -65,6 +66,19 @@ int cli_help_or_usage(int opt, void (*command_usage)(FILE *out))
 {
 	command_usage(opt == 'h' ? stdout : stderr);
 	return opt == 'h' ? VG_EXIT_OK : VG_EXIT_USAGE;
+}
+
+int cli_parse_number(const char *text, long long min, long long max, long long *out)
+{
+	char *end;
+	long long value;
+
+	errno = 0;
+	value = strtoll(text, &end, 10);
+	if (errno || end == text || *end || value < min || value > max)
+		return -1;
+	*out = value;
+	return 0;
 }
 
 int main(int argc, char **argv)

@@ -62,6 +62,14 @@ rc=0; "$VIGILANTE" flag 12x 2> "$WORK/err" || rc=$?
 grep -q "'12x' is not a process id" "$WORK/err" || fail "flag of a non-number: $(cat "$WORK/err")"
 rc=0; "$VIGILANTE" honeypot log --pid -3 2> "$WORK/err" || rc=$?
 [ "$rc" -eq 2 ] || fail "honeypot log --pid -3 exit $rc, expected 2"
+# Numbers on the command line: empty, out of range or with other characters
+# is a usage error naming the word, before any daemon is asked.
+for args in "events --limit=" "events --limit=99999999999999999999" "status --sample=" \
+	"status --sample=10001" "learn --duration=" "vaccine revoke 4294967296" "flag 7x" \
+	"quarantine freeze ''" "honeypot log --pid="; do
+	rc=0; eval "VIGILANTE_SOCKET=$WORK/none.sock \"$VIGILANTE\" $args" 2> "$WORK/err" || rc=$?
+	[ "$rc" -eq 2 ] || fail "vigilante $args: exit $rc, expected 2 (usage): $(cat "$WORK/err")"
+done
 mkdir "$WORK/badwal"
 printf 'not a segment' > "$WORK/badwal/wal-0000000000000001.seg"
 rc=0; "$VIGILANTE" honeypot log --wal "$WORK/badwal" > /dev/null 2> "$WORK/err" || rc=$?
