@@ -8,7 +8,9 @@
 #  - overlayfs over two filesystems (a tmpfs upper over a lower directory on
 #    the disk, as live images have): a file reports its layer's device.
 # On each:
-#  - exec events give the inode and device stat() gives;
+#  - exec events give the inode and device stat() gives, and `learn`
+#    profiles the programs (it hashes each through a path checked against
+#    the kernel's identity);
 #  - a connect vaccine on a program is enforced (EPERM, from the kernel),
 #    and another program (on btrfs: the same inode number in another
 #    subvolume) is allowed;
@@ -49,6 +51,7 @@ note "btrfs: a/prog and b/prog: inode $a_ino on devices $a_dev and $b_dev (super
 O=$WORK/overlay
 mkdir -p "$WORK/lower" "$O"
 cp /bin/bash "$WORK/lower/prog"
+printf '\n\n' >> "$WORK/lower/prog" # not a copy of a/prog: learn keeps one profile per content
 mount_test_tmpfs "$WORK/upper-fs" 32m
 mkdir -p "$WORK/upper-fs/upper" "$WORK/upper-fs/work"
 mount -t overlay vigilante-test -o "lowerdir=$WORK/lower,upperdir=$WORK/upper-fs/upper,workdir=$WORK/upper-fs/work" "$O" ||
@@ -63,7 +66,21 @@ ovl_dev=$(mount_dev "$O")
 	fail "the overlay's files do not report their layers' devices (lower $lower_dev, upper $upper_dev, overlay $ovl_dev): xino on?"
 note "overlay: prog (lower) on device $lower_dev, other (upper) on $upper_dev (overlay $ovl_dev)"
 
+# vigilante learn hashes each program it saw, through a path checked
+# against the identity the kernel gave.
 make_test_cgroup
+"$VIGILANTE" learn --cgroup "$TEST_CGROUP" --duration 3 -o "$WORK/profiles" 2> "$WORK/learn.err" &
+learner=$!
+STARTED_PIDS+=("$learner")
+sleep 1.5
+in_cgroup "$B/a/prog" -c true
+in_cgroup "$O/prog" -c true
+wait "$learner" || fail "learn failed: $(cat "$WORK/learn.err")"
+for p in "$B/a/prog" "$O/prog"; do
+	grep -q "$p" "$WORK/learn.err" || fail "learn did not profile $p: $(cat "$WORK/learn.err")"
+done
+note "learn profiled a/prog on btrfs and prog on the overlay"
+
 PRECOG_MODE=enforce EXEC_GATE="[$B]" write_policy "$WORK/policy.yaml" "vaccination:
   mode: enforce
   threshold: 1000000
