@@ -13,8 +13,9 @@
  *    own, so on the overlay's s_dev an upper and a lower file can share a
  *    key.
  * The fields come from the running kernel's BTF; where a kernel lacks a
- * filesystem or has other structures, its branch is dropped at load and
- * the inode's own device stays. Included by sensor.bpf.c only. */
+ * filesystem or has other structures (overlayfs before 6.5), its branch is
+ * dropped at load and the inode's own device stays. Included by
+ * sensor.bpf.c only. */
 #ifndef VG_SENSE_FILE_KEY_BPF_H
 #define VG_SENSE_FILE_KEY_BPF_H
 
@@ -87,6 +88,28 @@ static __always_inline __u32 overlay_dev(struct inode *inode, __u32 sb_dev)
 	return BPF_CORE_READ(ofs, fs, pseudo_dev);
 }
 
+/* Every field the branches read exists in the running kernel (a kernel
+ * whose structures differ keeps the inode's own device, and still loads). */
+static __always_inline bool btrfs_known(void)
+{
+	return bpf_core_field_exists(struct btrfs_inode___vg, root) &&
+	       bpf_core_field_exists(struct btrfs_inode___vg, vfs_inode) &&
+	       bpf_core_field_exists(struct btrfs_root___vg, anon_dev);
+}
+
+static __always_inline bool overlay_known(void)
+{
+	return bpf_core_field_exists(struct ovl_inode___vg, oe) &&
+	       bpf_core_field_exists(struct ovl_inode___vg, vfs_inode) &&
+	       bpf_core_field_exists(struct ovl_entry___vg, __numlower) &&
+	       bpf_core_field_exists(struct ovl_entry___vg, __lowerstack) &&
+	       bpf_core_field_exists(struct ovl_path___vg, layer) &&
+	       bpf_core_field_exists(struct ovl_layer___vg, fs) &&
+	       bpf_core_field_exists(struct ovl_sb___vg, pseudo_dev) &&
+	       bpf_core_field_exists(struct ovl_fs___vg, fs) &&
+	       bpf_core_field_exists(struct ovl_fs___vg, xino_mode);
+}
+
 static __always_inline struct vg_exe_key file_key(struct file *file)
 {
 	struct inode *inode = BPF_CORE_READ(file, f_inode);
@@ -94,11 +117,9 @@ static __always_inline struct vg_exe_key file_key(struct file *file)
 	unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
 	struct vg_exe_key key = {.ino = BPF_CORE_READ(inode, i_ino), .dev = sb_dev};
 
-	if (bpf_core_type_exists(struct btrfs_inode___vg) && magic == BTRFS_SUPER_MAGIC)
+	if (btrfs_known() && magic == BTRFS_SUPER_MAGIC)
 		key.dev = btrfs_dev(inode);
-	else if (bpf_core_field_exists(struct ovl_inode___vg, oe) &&
-		 bpf_core_field_exists(struct ovl_fs___vg, xino_mode) &&
-		 magic == OVERLAYFS_SUPER_MAGIC)
+	else if (overlay_known() && magic == OVERLAYFS_SUPER_MAGIC)
 		key.dev = overlay_dev(inode, sb_dev);
 	return key;
 }
