@@ -44,7 +44,7 @@ LIB      := $(BUILD)/libvigilante.a
 LIB_ASAN := $(BUILD)/asan/libvigilante.a
 GEN      := $(BUILD)/gen/.stamp
 
-.PHONY: all asan run test unit integration bench deps format format-check clean install model
+.PHONY: all asan run test unit integration bench bench-bins deps format format-check clean install model
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/vigilanted $(BUILD)/vigilante
@@ -179,17 +179,17 @@ $(BUILD)/bench/floor.skel.h: $(BUILD)/bench/floor.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@
 $(BUILD)/bench/floor: bench/floor.c $(BUILD)/bench/floor.skel.h
 	$(CC) $(ALL_CFLAGS) -I$(BUILD)/bench $< -o $@ $(LDLIBS)
-$(BUILD)/bench/workload: bench/workload.c
-	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
-$(BUILD)/bench/decoy_opens: bench/decoy_opens.c
-	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
-$(BUILD)/bench/notif_floor: bench/notif_floor.c
-	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@ -lseccomp
-$(BUILD)/bench/fanotify_floor: bench/fanotify_floor.c
-	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
+$(BUILD)/bench/notif_floor: LDLIBS_BENCH := -lseccomp
+$(BUILD)/bench/workload $(BUILD)/bench/decoy_opens $(BUILD)/bench/notif_floor \
+$(BUILD)/bench/fanotify_floor: $(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@ $(LDLIBS_BENCH)
+
+# What the bench scripts run, built without running them.
+bench-bins: all $(BENCH_BINS) $(HELPER_BINS)
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(HELPER_BINS)
+	@$(MAKE) --no-print-directory bench-bins
 	@bench/overhead.sh $(BUILD)
 	@bench/exec_gate.sh $(BUILD)
 	@bench/quarantine.sh $(BUILD)

@@ -19,7 +19,8 @@ rounds=${ROUNDS:-5}
 execs=${EXECS:-1000}
 opens=${OPENS:-5000}
 cd "$(dirname "$0")/.."
-[ "$(id -u)" -eq 0 ] || { echo "exec_gate.sh: needs root" >&2; exit 1; }
+. bench/lib.sh
+bench_requires "$build" bench/decoy_opens bench/fanotify_floor bench/workload
 
 work=$(mktemp -d /tmp/vg-gbench.XXXXXX)
 daemon_pid= flagged_pid= floor_pid=

@@ -19,7 +19,8 @@ rounds=${ROUNDS:-5}
 opens=${OPENS:-20000}
 races=${RACES:-3}
 cd "$(dirname "$0")/.."
-[ "$(id -u)" -eq 0 ] || { echo "honeypot.sh: needs root" >&2; exit 1; }
+. bench/lib.sh
+bench_requires "$build" bench/decoy_opens bench/notif_floor
 probe=$build/bench/decoy_opens
 
 work=$(mktemp -d /tmp/vg-hbench.XXXXXX)

@@ -16,7 +16,8 @@ opens=${OPENS:-2000}
 connects=${CONNECTS:-200}
 ssh_port=22232 redis_port=26390
 cd "$(dirname "$0")/.."
-[ "$(id -u)" -eq 0 ] || { echo "honeypot_bait.sh: needs root" >&2; exit 1; }
+. bench/lib.sh
+bench_requires "$build" tests/helpers/bait_probe
 probe=$build/tests/helpers/bait_probe
 [ -x "$probe" ] || { echo "honeypot_bait.sh: build $probe first (make $probe)" >&2; exit 1; }
 for port in $ssh_port $redis_port; do

@@ -19,7 +19,8 @@ set -euo pipefail
 build=${1:-build}
 rounds=${ROUNDS:-5}
 cd "$(dirname "$0")/.."
-[ "$(id -u)" -eq 0 ] || { echo "overhead.sh: needs root" >&2; exit 1; }
+. bench/lib.sh
+bench_requires "$build" bench/floor bench/workload
 
 work=$(mktemp -d /tmp/vg-bench.XXXXXX)
 daemon_pid= floor_pid=

@@ -11,7 +11,8 @@ build=${1:-build}
 runs=${RUNS:-10}
 memory_mb=${MEMORY_MB:-200}
 cd "$(dirname "$0")/.."
-[ "$(id -u)" -eq 0 ] || { echo "quarantine.sh: needs root" >&2; exit 1; }
+. bench/lib.sh
+bench_requires "$build" tests/helpers/quarantine_probe
 
 work=$(mktemp -d /tmp/vg-qbench.XXXXXX)
 root=/sys/fs/cgroup/unified

@@ -12,7 +12,8 @@ count=${VACCINES:-10000}
 rounds=${ROUNDS:-5}
 execs=${EXECS:-500}
 cd "$(dirname "$0")/.."
-[ "$(id -u)" -eq 0 ] || { echo "vaccine.sh: needs root" >&2; exit 1; }
+. bench/lib.sh
+bench_requires "$build" bench/workload
 
 work=$(mktemp -d /tmp/vg-vbench.XXXXXX)
 mkdir "$work/mnt"
