@@ -100,7 +100,7 @@ int cmd_events(int argc, char **argv)
 	int opt, json = 0, follow = 0, rc;
 	long long limit = 1024;
 
-	while ((opt = getopt_long(argc, argv, "fn:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":fn:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			follow = 1;
@@ -118,7 +118,7 @@ int cmd_events(int argc, char **argv)
 			socket_option = optarg;
 			break;
 		default:
-			return cli_help_or_usage(opt, usage);
+			return cli_help_or_usage(opt, "events", argv, usage);
 		}
 	}
 	if (optind != argc) {

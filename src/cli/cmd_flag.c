@@ -42,7 +42,7 @@ int cmd_flag(int argc, char **argv)
 	long long pid;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			reason = optarg;
@@ -51,7 +51,7 @@ int cmd_flag(int argc, char **argv)
 			socket_option = optarg;
 			break;
 		default:
-			return cli_help_or_usage(opt, usage);
+			return cli_help_or_usage(opt, "flag", argv, usage);
 		}
 	}
 	if (optind != argc - 1) {

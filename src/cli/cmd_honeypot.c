@@ -137,13 +137,13 @@ static int honeypot_whois(int argc, char **argv)
 	int opt, found;
 
 	optind = 0; /* getopt_long may have run on another argv before */
-	while ((opt = getopt_long(argc, argv, "p:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			policy_path = optarg;
 			break;
 		default:
-			return cli_help_or_usage(opt, usage);
+			return cli_help_or_usage(opt, "honeypot whois", argv, usage);
 		}
 	}
 	if (optind + 1 != argc) {
@@ -295,7 +295,7 @@ static int honeypot_log(int argc, char **argv)
 	int opt, rc = VG_EXIT_OK;
 
 	optind = 0; /* getopt_long may have run on another argv before */
-	while ((opt = getopt_long(argc, argv, "p:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			policy_path = optarg;
@@ -315,7 +315,7 @@ static int honeypot_log(int argc, char **argv)
 			json = true;
 			break;
 		default:
-			rc = cli_help_or_usage(opt, usage);
+			rc = cli_help_or_usage(opt, "honeypot log", argv, usage);
 			goto out;
 		}
 	}
@@ -383,8 +383,10 @@ int cmd_honeypot(int argc, char **argv)
 		vg_err("honeypot: missing command: log or whois (see 'vigilante honeypot --help')");
 		return VG_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-		return cli_help_or_usage('h', usage);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return VG_EXIT_OK;
+	}
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (!strcmp(argv[1], subcommands[i].name))
 			return subcommands[i].run(argc - 1, argv + 1);

@@ -214,7 +214,7 @@ int cmd_learn(int argc, char **argv)
 	long long duration = 60;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "o:d:c:m:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":o:d:c:m:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			out = optarg;
@@ -232,7 +232,7 @@ int cmd_learn(int argc, char **argv)
 			model = optarg;
 			break;
 		default:
-			return cli_help_or_usage(opt, usage);
+			return cli_help_or_usage(opt, "learn", argv, usage);
 		}
 	}
 	if (!out || optind != argc) {

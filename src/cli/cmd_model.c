@@ -213,7 +213,7 @@ static int model_train(int argc, char **argv)
 	__u32 seed = 1;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "n:c:a:s:A:o:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":n:c:a:s:A:o:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 		case 'c':
@@ -241,8 +241,7 @@ static int model_train(int argc, char **argv)
 			usage_train(stdout);
 			return VG_EXIT_OK;
 		default:
-			usage_train(stderr);
-			return VG_EXIT_USAGE;
+			return cli_bad_option(opt, "model train", argv);
 		}
 	}
 	if (optind < argc || normal_dirs.count == 0 || !output) {
@@ -428,7 +427,7 @@ static int model_eval(int argc, char **argv)
 	bool json = false;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "m:n:a:A:jr:p:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":m:n:a:A:jr:p:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'm':
 			model_path = optarg;
@@ -457,8 +456,7 @@ static int model_eval(int argc, char **argv)
 			usage_eval(stdout);
 			return VG_EXIT_OK;
 		default:
-			usage_eval(stderr);
-			return VG_EXIT_USAGE;
+			return cli_bad_option(opt, "model eval", argv);
 		}
 	}
 	if (optind < argc || normal_dirs.count == 0 || attack_dirs.count == 0) {
@@ -504,14 +502,8 @@ static int model_info(int argc, char **argv)
 	struct vg_model model;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (opt == 'h') {
-			usage_info(stdout);
-			return VG_EXIT_OK;
-		}
-		usage_info(stderr);
-		return VG_EXIT_USAGE;
-	}
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1)
+		return cli_help_or_usage(opt, "model info", argv, usage_info);
 	if (argc - optind > 1) {
 		vg_err("model info: at most one FILE");
 		usage_info(stderr);
@@ -571,7 +563,7 @@ static int model_score(int argc, char **argv)
 	struct vg_model model;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "m:A:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":m:A:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'm':
 			model_path = optarg;
@@ -587,8 +579,7 @@ static int model_score(int argc, char **argv)
 			usage_score(stdout);
 			return VG_EXIT_OK;
 		default:
-			usage_score(stderr);
-			return VG_EXIT_USAGE;
+			return cli_bad_option(opt, "model score", argv);
 		}
 	}
 	if (optind >= argc) {

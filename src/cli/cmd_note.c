@@ -44,13 +44,13 @@ int cmd_note(int argc, char **argv)
 	struct json_object *req;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			socket_option = optarg;
 			break;
 		default:
-			return cli_help_or_usage(opt, usage);
+			return cli_help_or_usage(opt, "note", argv, usage);
 		}
 	}
 	if (optind != argc - 1) {

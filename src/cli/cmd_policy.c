@@ -189,22 +189,13 @@ int cmd_policy(int argc, char **argv)
 	int count, opt;
 
 	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			usage(stdout);
 			return cli_finish_stdout();
 		default:
-			if (optopt)
-				vg_err(
-				    "policy: unknown option '-%c' (see 'vigilante policy --help')",
-				    optopt);
-			else
-				vg_err(
-				    "policy: unknown option '%s' (see 'vigilante policy --help')",
-				    argv[optind - 1]);
-			return VG_EXIT_USAGE;
+			return cli_bad_option(opt, "policy", argv);
 		}
 	}
 	if (optind >= argc) {

@@ -127,7 +127,7 @@ int cmd_ps(int argc, char **argv)
 	bool json = false, all = false;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "ah", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":ah", options, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
 			all = true;
@@ -139,7 +139,7 @@ int cmd_ps(int argc, char **argv)
 			socket_option = optarg;
 			break;
 		default:
-			return cli_help_or_usage(opt, usage);
+			return cli_help_or_usage(opt, "ps", argv, usage);
 		}
 	}
 	if (optind != argc) {

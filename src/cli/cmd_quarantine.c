@@ -80,7 +80,7 @@ int cmd_quarantine(int argc, char **argv)
 	struct json_object *req;
 	int opt, json = 0;
 
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = 1;
@@ -89,7 +89,7 @@ int cmd_quarantine(int argc, char **argv)
 			socket_option = optarg;
 			break;
 		default:
-			return cli_help_or_usage(opt, usage);
+			return cli_help_or_usage(opt, "quarantine", argv, usage);
 		}
 	}
 	if (optind >= argc) {

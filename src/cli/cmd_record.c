@@ -187,13 +187,13 @@ int cmd_record(int argc, char **argv)
 	const char *out = NULL;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+o:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:o:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			out = optarg;
 			break;
 		default:
-			return cli_help_or_usage(opt, usage);
+			return cli_help_or_usage(opt, "record", argv, usage);
 		}
 	}
 	if (!out || optind >= argc) {

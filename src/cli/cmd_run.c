@@ -358,7 +358,7 @@ int cmd_run(int argc, char **argv)
 	const char *socket_option = NULL, *policy_file = NULL, *name = NULL;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+n:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:n:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			name = optarg;
@@ -370,8 +370,9 @@ int cmd_run(int argc, char **argv)
 			socket_option = optarg;
 			break;
 		default:
-			return cli_help_or_usage(opt, usage) == VG_EXIT_OK ? VG_EXIT_OK
-									   : EXIT_RUN_FAILED;
+			return cli_help_or_usage(opt, "run", argv, usage) == VG_EXIT_OK
+				   ? VG_EXIT_OK
+				   : EXIT_RUN_FAILED;
 		}
 	}
 	if (optind >= argc) {

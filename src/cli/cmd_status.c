@@ -140,7 +140,7 @@ int cmd_status(int argc, char **argv)
 	int opt, json = 0;
 	long long sample_ms = 1000;
 
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = 1;
@@ -155,7 +155,7 @@ int cmd_status(int argc, char **argv)
 			socket_option = optarg;
 			break;
 		default:
-			return cli_help_or_usage(opt, usage);
+			return cli_help_or_usage(opt, "status", argv, usage);
 		}
 	}
 	if (optind != argc) {

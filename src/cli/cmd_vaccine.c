@@ -370,7 +370,7 @@ int cmd_vaccine(int argc, char **argv)
 	struct json_object *req, *spec;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'e':
 			add.exec = optarg;
@@ -416,7 +416,7 @@ int cmd_vaccine(int argc, char **argv)
 			socket_option = optarg;
 			break;
 		default:
-			return cli_help_or_usage(opt, usage);
+			return cli_help_or_usage(opt, "vaccine", argv, usage);
 		}
 	}
 	if (optind >= argc) {

@@ -101,11 +101,11 @@ static int parse_args(int argc, char **argv, const char *usage, bool allow_json,
 	    {"json", no_argument, NULL, 'j'},
 	    {NULL, 0, NULL, 0},
 	};
+	char command[32];
 	int opt;
 
 	optind = 0; /* getopt_long may have run on another argv before */
-	opterr = 0; /* errors are reported below, naming the command */
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(usage, stdout);
 			return -1;
@@ -114,13 +114,10 @@ static int parse_args(int argc, char **argv, const char *usage, bool allow_json,
 			*json = true;
 			continue;
 		}
-		if (optopt && optopt != 'j')
-			vg_err("wal %s: unrecognized option '-%c' (see 'vigilante wal %s --help')",
-			       argv[0], optopt, argv[0]);
-		else
-			vg_err("wal %s: unrecognized option '%s' (see 'vigilante wal %s --help')",
-			       argv[0], argv[optind - 1], argv[0]);
-		return VG_EXIT_USAGE;
+		if (opt == 'j')
+			optopt = 0; /* known to getopt, not to this command: name the word */
+		snprintf(command, sizeof(command), "wal %s", argv[0]);
+		return cli_bad_option(opt, command, argv);
 	}
 	if (argc - optind > 1) {
 		vg_err("wal %s: too many arguments: '%s' (one log directory at most)", argv[0],

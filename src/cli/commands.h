@@ -14,10 +14,15 @@ enum vg_exit {
 	VG_EXIT_PERMISSION = 4, /* the daemon refused: not root nor in the control group */
 };
 
-/* The end of every command's getopt switch: --help prints the usage on
- * stdout and returns VG_EXIT_OK; anything else unknown prints it on stderr
- * and returns VG_EXIT_USAGE. */
-int cli_help_or_usage(int opt, void (*usage)(FILE *out));
+/* The end of every command's getopt switch. Option strings start with ':'
+ * (after a '+', if any) so that getopt_long() tells a missing value (':')
+ * from an unknown option ('?'); main() turns getopt's own messages off.
+ * cli_bad_option() says which word was wrong, in one line naming COMMAND
+ * ("model eval") and its --help, and returns VG_EXIT_USAGE.
+ * cli_help_or_usage() prints the usage on stdout for -h/--help and returns
+ * VG_EXIT_OK, else does what cli_bad_option() does. */
+int cli_bad_option(int opt, const char *command, char *const argv[]);
+int cli_help_or_usage(int opt, const char *command, char *const argv[], void (*usage)(FILE *out));
 /* A whole decimal number in min..max from a command-line word: 0, or -1
  * (nothing to it, other characters, out of range) for the caller to say
  * which option it was. */

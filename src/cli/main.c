@@ -5,6 +5,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,10 +63,33 @@ int cli_finish_stdout(void)
 	return VG_EXIT_OK;
 }
 
-int cli_help_or_usage(int opt, void (*command_usage)(FILE *out))
+int cli_bad_option(int opt, const char *command, char *const argv[])
 {
-	command_usage(opt == 'h' ? stdout : stderr);
-	return opt == 'h' ? VG_EXIT_OK : VG_EXIT_USAGE;
+	/* Past a long option or the last letter of a short one, optind has
+	 * moved on: argv[optind - 1] is the word. optopt is the letter of an
+	 * unknown short option, 0 for an unknown long one. */
+	const char *word = optind > 0 ? argv[optind - 1] : "";
+
+	if (opt == ':')
+		vg_err("%s: option '%s' needs a value (see 'vigilante %s --help')", command, word,
+		       command);
+	else if (optopt)
+		vg_err("%s: unknown option '-%c' (see 'vigilante %s --help')", command, optopt,
+		       command);
+	else
+		vg_err("%s: unknown option '%s' (see 'vigilante %s --help')", command, word,
+		       command);
+	return VG_EXIT_USAGE;
+}
+
+int cli_help_or_usage(int opt, const char *command, char *const argv[],
+		      void (*command_usage)(FILE *out))
+{
+	if (opt == 'h') {
+		command_usage(stdout);
+		return VG_EXIT_OK;
+	}
+	return cli_bad_option(opt, command, argv);
 }
 
 int cli_parse_number(const char *text, long long min, long long max, long long *out)
@@ -84,6 +108,7 @@ int cli_parse_number(const char *text, long long min, long long max, long long *
 int main(int argc, char **argv)
 {
 	vg_log_init("vigilante", VG_LOG_INFO);
+	opterr = 0; /* each command reports a bad option itself (cli_bad_option) */
 	if (argc < 2) {
 		usage(stderr);
 		return VG_EXIT_USAGE;
