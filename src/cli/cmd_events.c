@@ -121,10 +121,8 @@ int cmd_events(int argc, char **argv)
 			return cli_help_or_usage(opt, "events", argv, usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return VG_EXIT_USAGE;
-	}
+	if (optind != argc)
+		return cli_usage_error("events", "unexpected argument '%s'", argv[optind]);
 	req = json_object_new_object();
 	json_object_object_add(req, "cmd", json_object_new_string("events"));
 	json_object_object_add(req, "follow", json_object_new_boolean(follow));

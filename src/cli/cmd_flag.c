@@ -54,10 +54,8 @@ int cmd_flag(int argc, char **argv)
 			return cli_help_or_usage(opt, "flag", argv, usage);
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return VG_EXIT_USAGE;
-	}
+	if (optind != argc - 1)
+		return cli_usage_error("flag", "one PID expected");
 	if (cli_parse_number(argv[optind], 1, CLI_PID_MAX, &pid)) {
 		vg_err("flag: '%s' is not a process id", argv[optind]);
 		return VG_EXIT_USAGE;

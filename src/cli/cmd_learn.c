@@ -236,9 +236,8 @@ int cmd_learn(int argc, char **argv)
 		}
 	}
 	if (!out || optind != argc) {
-		vg_err("learn: %s", out ? "unexpected argument" : "-o FILE is required");
-		usage(stderr);
-		return VG_EXIT_USAGE;
+		return out ? cli_usage_error("learn", "unexpected argument '%s'", argv[optind])
+			   : cli_usage_error("learn", "-o FILE is required");
 	}
 	return learn(out, duration, cgroup, model);
 }

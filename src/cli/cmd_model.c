@@ -246,11 +246,10 @@ static int model_train(int argc, char **argv)
 	}
 	if (optind < argc || normal_dirs.count == 0 || !output) {
 		if (optind < argc)
-			vg_err("model train: unexpected argument '%s'", argv[optind]);
-		else
-			vg_err("model train: %s is required", output ? "--normal" : "--output");
-		usage_train(stderr);
-		return VG_EXIT_USAGE;
+			return cli_usage_error("model train", "unexpected argument '%s'",
+					       argv[optind]);
+		return cli_usage_error("model train", "%s is required",
+				       output ? "--normal" : "--output");
 	}
 
 	if (load_traces(&normal_dirs, abi, &normal) < 0 ||
@@ -461,11 +460,9 @@ static int model_eval(int argc, char **argv)
 	}
 	if (optind < argc || normal_dirs.count == 0 || attack_dirs.count == 0) {
 		if (optind < argc)
-			vg_err("model eval: unexpected argument '%s'", argv[optind]);
-		else
-			vg_err("model eval: both --normal and --attack are required");
-		usage_eval(stderr);
-		return VG_EXIT_USAGE;
+			return cli_usage_error("model eval", "unexpected argument '%s'",
+					       argv[optind]);
+		return cli_usage_error("model eval", "both --normal and --attack are required");
 	}
 
 	struct vg_model model;
@@ -504,11 +501,8 @@ static int model_info(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1)
 		return cli_help_or_usage(opt, "model info", argv, usage_info);
-	if (argc - optind > 1) {
-		vg_err("model info: at most one FILE");
-		usage_info(stderr);
-		return VG_EXIT_USAGE;
-	}
+	if (argc - optind > 1)
+		return cli_usage_error("model info", "at most one FILE");
 	const char *path = optind < argc ? argv[optind] : NULL;
 	if (vg_model_load_path(path, &model, &info) != VG_MODEL_FILE_OK)
 		return VG_EXIT_FAIL;
@@ -582,11 +576,8 @@ static int model_score(int argc, char **argv)
 			return cli_bad_option(opt, "model score", argv);
 		}
 	}
-	if (optind >= argc) {
-		vg_err("model score: no trace file given");
-		usage_score(stderr);
-		return VG_EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return cli_usage_error("model score", "no trace file given");
 	if (vg_model_load_path(model_path, &model, NULL) != VG_MODEL_FILE_OK)
 		return VG_EXIT_FAIL;
 	for (int i = optind; i < argc; i++) {
@@ -611,10 +602,8 @@ static int model_score(int argc, char **argv)
 
 int cmd_model(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage_model(stderr);
-		return VG_EXIT_USAGE;
-	}
+	if (argc < 2)
+		return cli_usage_error("model", "missing command: train, eval, info or score");
 	const char *sub = argv[1];
 	if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
 		usage_model(stdout);

@@ -53,10 +53,8 @@ int cmd_note(int argc, char **argv)
 			return cli_help_or_usage(opt, "note", argv, usage);
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return VG_EXIT_USAGE;
-	}
+	if (optind != argc - 1)
+		return cli_usage_error("note", "one TEXT expected");
 	req = json_object_new_object();
 	json_object_object_add(req, "cmd", json_object_new_string("note"));
 	json_object_object_add(req, "text", json_object_new_string(argv[optind]));

@@ -142,10 +142,8 @@ int cmd_ps(int argc, char **argv)
 			return cli_help_or_usage(opt, "ps", argv, usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return VG_EXIT_USAGE;
-	}
+	if (optind != argc)
+		return cli_usage_error("ps", "unexpected argument '%s'", argv[optind]);
 	req = json_object_new_object();
 	json_object_object_add(req, "cmd", json_object_new_string("ps"));
 	return control_call(socket_option, req, json, print_table, &all);

@@ -92,10 +92,9 @@ int cmd_quarantine(int argc, char **argv)
 			return cli_help_or_usage(opt, "quarantine", argv, usage);
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return VG_EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return cli_usage_error(
+		    "quarantine", "missing command: list, show, freeze, snapshot, release or kill");
 	op = argv[optind];
 	if (strcmp(op, "list")) {
 		if (optind + 2 != argc) {

@@ -197,9 +197,8 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 	if (!out || optind >= argc) {
-		vg_err("record: %s", !out ? "-o FILE is required" : "no command given");
-		usage(stderr);
-		return VG_EXIT_USAGE;
+		return cli_usage_error("record", "%s",
+				       !out ? "-o FILE is required" : "no command given");
 	}
 	return record(out, argv + optind);
 }

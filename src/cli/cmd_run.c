@@ -376,8 +376,7 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "vigilante run: no command given\n");
-		usage(stderr);
+		cli_usage_error("run", "no command given");
 		return EXIT_RUN_FAILED;
 	}
 	if (policy_file && socket_option) {

@@ -158,10 +158,8 @@ int cmd_status(int argc, char **argv)
 			return cli_help_or_usage(opt, "status", argv, usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return VG_EXIT_USAGE;
-	}
+	if (optind != argc)
+		return cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
 	req = json_object_new_object();
 	json_object_object_add(req, "cmd", json_object_new_string("status"));
 	json_object_object_add(req, "sample_ms", json_object_new_int64(sample_ms));

@@ -419,10 +419,9 @@ int cmd_vaccine(int argc, char **argv)
 			return cli_help_or_usage(opt, "vaccine", argv, usage);
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return VG_EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return cli_usage_error(
+		    "vaccine", "missing command: list, show, add, revoke, export or import");
 	op = argv[optind];
 	req = json_object_new_object();
 	json_object_object_add(req, "cmd", json_object_new_string("vaccine"));

@@ -22,6 +22,11 @@ enum vg_exit {
  * cli_help_or_usage() prints the usage on stdout for -h/--help and returns
  * VG_EXIT_OK, else does what cli_bad_option() does. */
 int cli_bad_option(int opt, const char *command, char *const argv[]);
+/* A bad command line beyond the options (a missing or extra operand): one
+ * line, "COMMAND: what (see 'vigilante COMMAND --help')"; returns
+ * VG_EXIT_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 int cli_help_or_usage(int opt, const char *command, char *const argv[], void (*usage)(FILE *out));
 /* A whole decimal number in min..max from a command-line word: 0, or -1
  * (nothing to it, other characters, out of range) for the caller to say

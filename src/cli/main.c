@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,18 @@ int cli_finish_stdout(void)
 	return VG_EXIT_OK;
 }
 
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	vg_err("%s: %s (see 'vigilante %s --help')", command, what, command);
+	return VG_EXIT_USAGE;
+}
+
 int cli_bad_option(int opt, const char *command, char *const argv[])
 {
 	/* Past a long option or the last letter of a short one, optind has
@@ -71,15 +84,10 @@ int cli_bad_option(int opt, const char *command, char *const argv[])
 	const char *word = optind > 0 ? argv[optind - 1] : "";
 
 	if (opt == ':')
-		vg_err("%s: option '%s' needs a value (see 'vigilante %s --help')", command, word,
-		       command);
-	else if (optopt)
-		vg_err("%s: unknown option '-%c' (see 'vigilante %s --help')", command, optopt,
-		       command);
-	else
-		vg_err("%s: unknown option '%s' (see 'vigilante %s --help')", command, word,
-		       command);
-	return VG_EXIT_USAGE;
+		return cli_usage_error(command, "option '%s' needs a value", word);
+	if (optopt)
+		return cli_usage_error(command, "unknown option '-%c'", optopt);
+	return cli_usage_error(command, "unknown option '%s'", word);
 }
 
 int cli_help_or_usage(int opt, const char *command, char *const argv[],

@@ -62,11 +62,13 @@ rc=0; "$VIGILANTE" flag 12x 2> "$WORK/err" || rc=$?
 grep -q "'12x' is not a process id" "$WORK/err" || fail "flag of a non-number: $(cat "$WORK/err")"
 rc=0; "$VIGILANTE" honeypot log --pid -3 2> "$WORK/err" || rc=$?
 [ "$rc" -eq 2 ] || fail "honeypot log --pid -3 exit $rc, expected 2"
-# A bad option is one line naming the word and where help is, exit 2.
+# A bad option or operand is one line naming what and where help is, exit 2.
 for args in "ps --bogus:unknown option '--bogus' (see 'vigilante ps --help')" \
 	"model eval -Z:unknown option '-Z' (see 'vigilante model eval --help')" \
 	"events --limit:option '--limit' needs a value (see 'vigilante events --help')" \
-	"wal verify --json:unknown option '--json' (see 'vigilante wal verify --help')"; do
+	"wal verify --json:unknown option '--json' (see 'vigilante wal verify --help')" \
+	"ps extra:unexpected argument 'extra' (see 'vigilante ps --help')" \
+	"model score:no trace file given (see 'vigilante model score --help')"; do
 	rc=0; eval "\"$VIGILANTE\" ${args%%:*}" 2> "$WORK/err" || rc=$?
 	[ "$rc" -eq 2 ] && [ "$(wc -l < "$WORK/err")" -eq 1 ] && grep -qF "${args#*:}" "$WORK/err" ||
 		fail "vigilante ${args%%:*}: exit $rc, expected 2 and one line saying ${args#*:}: $(cat "$WORK/err")"
