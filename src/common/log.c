@@ -15,6 +15,11 @@ void vg_log_init(const char *progname, enum vg_log_level level)
 	log_level = level;
 }
 
+const char *vg_log_progname(void)
+{
+	return log_progname;
+}
+
 enum vg_log_level vg_log_set_level(enum vg_log_level level)
 {
 	enum vg_log_level old = log_level;

@@ -12,6 +12,8 @@
 enum vg_log_level { VG_LOG_SILENT = -1, VG_LOG_ERROR, VG_LOG_WARN, VG_LOG_INFO, VG_LOG_DEBUG };
 
 void vg_log_init(const char *progname, enum vg_log_level level);
+/* The program name vg_log_init() was given ("vigilante" before it). */
+const char *vg_log_progname(void);
 /* Sets the level; returns the one it replaces. */
 enum vg_log_level vg_log_set_level(enum vg_log_level level);
 void vg_log(enum vg_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

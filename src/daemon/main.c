@@ -24,6 +24,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "common/cli_usage.h"
 #include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -529,7 +530,9 @@ int main(int argc, char **argv)
 	char err[1024];
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "p:vhV", options, NULL)) != -1) {
+	vg_log_init("vigilanted", level);
+	opterr = 0; /* a bad option is reported by cli_bad_option, in one line */
+	while ((opt = getopt_long(argc, argv, ":p:vhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			d.policy_path = optarg;
@@ -544,16 +547,12 @@ int main(int argc, char **argv)
 			printf("vigilanted %s\n", VG_VERSION);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cli_bad_option(opt, NULL, argv);
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "vigilanted: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	vg_log_init("vigilanted", level);
+	if (optind != argc)
+		return cli_usage_error(NULL, "unexpected argument '%s'", argv[optind]);
+	vg_log_set_level(level);
 	d.boot_to_real_ns = clock_boot_to_real_offset();
 	d.started_ns = clock_boot_ns();
 	if (start(&d, err, sizeof(err))) {

@@ -73,6 +73,10 @@ for args in "ps --bogus:unknown option '--bogus' (see 'vigilante ps --help')" \
 	[ "$rc" -eq 2 ] && [ "$(wc -l < "$WORK/err")" -eq 1 ] && grep -qF "${args#*:}" "$WORK/err" ||
 		fail "vigilante ${args%%:*}: exit $rc, expected 2 and one line saying ${args#*:}: $(cat "$WORK/err")"
 done
+rc=0; "$VIGILANTED" --policy 2> "$WORK/err" || rc=$?
+[ "$rc" -eq 2 ] && [ "$(wc -l < "$WORK/err")" -eq 1 ] &&
+	grep -qF "option '--policy' needs a value (see 'vigilanted --help')" "$WORK/err" ||
+	fail "vigilanted --policy: exit $rc, expected 2 and one line: $(cat "$WORK/err")"
 # Numbers on the command line: empty, out of range or with other characters
 # is a usage error naming the word, before any daemon is asked.
 for args in "events --limit=" "events --limit=99999999999999999999" "status --sample=" \
