@@ -422,10 +422,12 @@ static int run_loop(struct daemon *d)
 				control_on_ready(d, events[i].data.ptr, events[i].events);
 			}
 		}
-		if (clock_boot_ns() - drained_ns >= DRAIN_INTERVAL_MS * 1000000ull) {
+		uint64_t now_ns = clock_boot_ns();
+
+		if (now_ns - drained_ns >= DRAIN_INTERVAL_MS * 1000000ull) {
 			if (sensor_consume(d->sensor) < 0)
 				vg_warn("reading the ring buffer failed");
-			drained_ns = clock_boot_ns();
+			drained_ns = now_ns;
 		}
 		schedule_commit(d);
 		control_reap(d);

@@ -473,13 +473,15 @@ static __always_inline void check_argv_unchanged(struct vg_exec_event *ev)
 static __always_inline void check_gated_exec(struct vg_exec_event *ev, struct linux_binprm *bprm)
 {
 	struct vg_exe_key file = {.ino = ev->ino, .dev = ev->dev};
-	/* The gate marks superblocks: the filesystem's own device, not a
-	 * subvolume's. */
-	__u32 sb_dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
+	__u32 sb_dev;
 
-	if (!precog.ungated_exec || !(ev->verdict_flags & VG_BLOCKED) ||
-	    (bpf_map_lookup_elem(&exec_gated_devs, &sb_dev) &&
-	     !bpf_map_lookup_elem(&exec_passed_files, &file)))
+	if (!precog.ungated_exec || !(ev->verdict_flags & VG_BLOCKED))
+		return;
+	/* The gate marks superblocks: the filesystem's own device, not a
+	 * subvolume's. Read only for a blocked process, not on every exec. */
+	sb_dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
+	if (bpf_map_lookup_elem(&exec_gated_devs, &sb_dev) &&
+	    !bpf_map_lookup_elem(&exec_passed_files, &file))
 		return;
 	ev->flags |= VG_EXEC_UNGATED;
 	if (precog.ungated_exec == VG_UNGATED_EXEC_KILL)
