@@ -44,7 +44,7 @@ LIB      := $(BUILD)/libvigilante.a
 LIB_ASAN := $(BUILD)/asan/libvigilante.a
 GEN      := $(BUILD)/gen/.stamp
 
-.PHONY: all asan run test unit integration bench bench-bins deps format format-check clean install model
+.PHONY: all asan run test unit integration bench bench-bins fuzz fuzz-bins deps format format-check clean install model
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/vigilanted $(BUILD)/vigilante
@@ -138,9 +138,43 @@ integration: all asan $(HELPER_BINS)
 	@tests/integration/run.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all asan $(UNIT_BINS) $(UNIT_BINS_ASAN) $(HELPER_BINS)
+	@$(MAKE) --no-print-directory all asan $(UNIT_BINS) $(UNIT_BINS_ASAN) $(HELPER_BINS) \
+		$(FUZZ_BINS)
 	@$(MAKE) --no-print-directory format-check
 	@tests/run-all.sh "$(BUILD)"
+
+# ---- fuzzing ---------------------------------------------------------------
+# fuzz/fuzz_NAME.c is a libFuzzer target for one parser of untrusted input,
+# linked against a third build of the library (clang, coverage + ASan +
+# UBSan). `make test` replays every committed corpus file (fuzz/corpus/NAME/,
+# seeds and past failures) once; `make fuzz` explores for FUZZ_SECONDS per
+# target (fuzz/run.sh says where it puts what it finds).
+FUZZ_SRCS  := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS  := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+LIB_FUZZ   := $(BUILD)/fuzz/libvigilante.a
+FUZZ_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+fobj = $(patsubst %.c,$(BUILD)/fuzz/%.o,$(patsubst %.S,$(BUILD)/fuzz/%.o,$(1)))
+
+$(BUILD)/fuzz/%.o: %.c $(SKELS) $(GEN)
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) -Wno-unknown-warning-option $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(BUILD)/fuzz/%.o: %.S
+	@mkdir -p $(@D)
+	$(CLANG) -Isrc -I$(BUILD)/gen -c $< -o $@
+$(call fobj,src/decide/policy_default.S): src/decide/policy_default.yaml
+$(call fobj,src/act/yara_rules_default.S): $(wildcard rules/default/*.yar)
+$(call fobj,src/score/model_default.S): src/score/default.model
+$(LIB_FUZZ): $(call fobj,$(LIB_SRCS) $(LIB_ASM))
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/fuzz/fuzz_%.o $(LIB_FUZZ)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-bins
+	@fuzz/run.sh explore $(BUILD) $(FUZZ_SECONDS)
 
 # ---- the default precognition model -----------------------------------------
 # Retrains src/score/default.model from the committed ADFA-LD development

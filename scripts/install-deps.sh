@@ -9,7 +9,7 @@ packages=(
 	libbpf-dev libelf-dev zlib1g-dev
 	libyaml-dev libjson-c-dev libssl-dev libisal-dev libsystemd-dev
 	libseccomp-dev libyara-dev libcap-dev libcairo2-dev xz-utils
-	libcmocka-dev libcrypt-dev clang-format
+	libcmocka-dev libcrypt-dev clang-format libclang-rt-dev
 	gdb util-linux procps iproute2 jq openssl btrfs-progs
 )
 

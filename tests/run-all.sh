@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every test: unit tests (plain and ASan+UBSan builds), then the integration
-# tests against the real kernel with the sanitizer build of the daemon and
+# Every test: unit tests (plain and ASan+UBSan builds), the fuzz targets on
+# their committed corpora, then the integration tests against the real kernel with the sanitizer build of the daemon and
 # CLI. Prints one summary line: "tests: N passed, N failed".
 set -u
 build=${1:-build}
@@ -17,6 +17,8 @@ tally() { # tally LOGFILE
 
 log=$(mktemp)
 tests/run-unit.sh "$build"/tests/test_* "$build"/asan/tests/test_* | tee "$log"
+tally "$log"
+fuzz/run.sh replay "$build" | tee "$log"
 tally "$log"
 VG_BIN="$build/asan" HELPERS="$build/tests/helpers" tests/integration/run.sh | tee "$log"
 tally "$log"

@@ -43,24 +43,28 @@ static int same_file(int a, int b)
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* Replaces what is left to walk with target + "/" + the rest. */
+/* Replaces what is left to walk with target + the rest (which is empty or
+ * starts with '/'): no slash is added, so that a trailing one is always the
+ * path's or the link's own. */
 static int splice_target(struct walk *w, const char *target, size_t target_len)
 {
 	size_t left = strlen(w->rest + w->pos);
 	char joined[sizeof(w->rest)];
 
-	if (target_len + 1 + left + 1 > sizeof(joined))
+	if (target_len + left + 1 > sizeof(joined))
 		return -ENAMETOOLONG;
 	memcpy(joined, target, target_len);
-	joined[target_len] = '/';
-	memcpy(joined + target_len + 1, w->rest + w->pos, left + 1);
-	memcpy(w->rest, joined, target_len + 1 + left + 1);
+	memcpy(joined + target_len, w->rest + w->pos, left + 1);
+	memcpy(w->rest, joined, target_len + left + 1);
 	w->pos = 0;
 	return 0;
 }
 
-/* The next component into name; false at the end. */
-static bool next_component(struct walk *w, char name[NAME_MAX + 1], bool *last, int *err)
+/* The next component into name; false at the end. *dir_only: it is the last
+ * and a slash follows it, so, as for the kernel, it must be a directory
+ * (a symbolic link there is followed even by lstat). */
+static bool next_component(struct walk *w, char name[NAME_MAX + 1], bool *last, bool *dir_only,
+			   int *err)
 {
 	const char *p = w->rest + w->pos, *end;
 
@@ -76,9 +80,11 @@ static bool next_component(struct walk *w, char name[NAME_MAX + 1], bool *last, 
 	memcpy(name, p, (size_t)(end - p));
 	name[end - p] = '\0';
 	w->pos = (size_t)(end - w->rest);
+	*dir_only = *end == '/';
 	while (*end == '/')
 		end++;
 	*last = !*end;
+	*dir_only &= *last;
 	return true;
 }
 
@@ -101,6 +107,8 @@ static int rewrite_self(struct walk *w, const char *name, bool *rewritten)
 		return 0;
 	if (!in_procfs(w->cur) || fstat(w->cur, &st) || st.st_ino != 1)
 		return 0; /* not the root of a procfs */
+	if (++w->links > MAX_SYMLINKS)
+		return -ELOOP; /* the kernel counts them as the links they are */
 	if (!strcmp(name, "self"))
 		snprintf(target, sizeof(target), "%d", (int)w->tgid);
 	else
@@ -164,12 +172,14 @@ static int open_start(struct walk *w, int dirfd, const char *path)
 	return 0;
 }
 
-static int found_at(int fd, struct resolved_path *out)
+static int found_at(int fd, bool dir_only, struct resolved_path *out)
 {
 	struct stat st;
 
 	if (fstat(fd, &st))
 		return -errno;
+	if (dir_only && !S_ISDIR(st.st_mode))
+		return -ENOTDIR; /* a /proc magic link with a trailing slash */
 	out->found = true;
 	out->dev = st.st_dev;
 	out->ino = st.st_ino;
@@ -180,16 +190,22 @@ static int found_at(int fd, struct resolved_path *out)
 static int walk(struct walk *w, bool follow_last, struct resolved_path *out)
 {
 	char name[NAME_MAX + 1];
-	bool last = false;
+	bool last = false, dir_only = false;
 	int err = 0;
 
-	while (next_component(w, name, &last, &err)) {
+	while (next_component(w, name, &last, &dir_only, &err)) {
 		struct stat st;
 		bool rewritten;
 		int fd;
 
-		if (!strcmp(name, "."))
+		if (!strcmp(name, ".")) {
+			/* Where a /proc magic link led need not be a directory. */
+			if (fstat(w->cur, &st))
+				return -errno;
+			if (!S_ISDIR(st.st_mode))
+				return -ENOTDIR;
 			continue;
+		}
 		if (!strcmp(name, "..")) {
 			int at_root = same_file(w->cur, w->root);
 
@@ -197,7 +213,8 @@ static int walk(struct walk *w, bool follow_last, struct resolved_path *out)
 				return at_root;
 			if (at_root)
 				continue; /* '..' at the root is the root */
-		} else {
+		} else if (!last || follow_last || dir_only) {
+			/* Not when the link itself is asked for (lstat of /proc/self). */
 			err = rewrite_self(w, name, &rewritten);
 			if (err)
 				return err;
@@ -223,14 +240,14 @@ static int walk(struct walk *w, bool follow_last, struct resolved_path *out)
 			close(fd);
 			return err;
 		}
-		if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
+		if (S_ISLNK(st.st_mode) && (!last || follow_last || dir_only)) {
 			err = follow_link(w, fd, name);
 			close(fd);
 			if (err)
 				return err;
 			continue;
 		}
-		if (!last && !S_ISDIR(st.st_mode)) {
+		if ((!last || dir_only) && !S_ISDIR(st.st_mode)) {
 			close(fd);
 			return -ENOTDIR;
 		}
@@ -238,7 +255,7 @@ static int walk(struct walk *w, bool follow_last, struct resolved_path *out)
 	}
 	if (err)
 		return err;
-	return found_at(w->cur, out);
+	return found_at(w->cur, dir_only, out);
 }
 
 int path_resolve(pid_t tgid, pid_t tid, int dirfd, const char *path, bool follow_last,

@@ -20,7 +20,8 @@ enum vg_argv_rule_kind argv_rule_kind_from_name(const char *name)
 
 /* Lexical normalisation of base/path (base only when path is relative):
  * no empty or "." components, ".." removes the one before, no trailing
- * slash. out must hold strlen(base) + len + 2 bytes. */
+ * slash. out must hold strlen(base) + len + 3 bytes: a '/' before each part
+ * (base need not start with one) and the NUL. */
 static void normalise(const char *base, const char *path, size_t len, char *out)
 {
 	size_t n = 0;
@@ -91,9 +92,11 @@ bool argv_rule_program_is(const struct vg_argv_rule *rule, const char *exe_path,
 static bool is_recursive_option(const char *arg, size_t len)
 {
 	if (len >= 3 && arg[1] == '-') {
-		size_t name_len = strcspn(arg + 2, "=");
+		/* arg need not end in a NUL: the capture may cut the last one. */
+		const char *equals = memchr(arg + 2, '=', len - 2);
+		size_t name_len = equals ? (size_t)(equals - arg - 2) : len - 2;
 
-		return name_len <= strlen("recursive") && !strncmp(arg + 2, "recursive", name_len);
+		return name_len <= strlen("recursive") && !memcmp(arg + 2, "recursive", name_len);
 	}
 	return memchr(arg + 1, 'r', len - 1) || memchr(arg + 1, 'R', len - 1);
 }
@@ -121,7 +124,7 @@ bool argv_rule_matches(const struct vg_argv_rule *rule, const char *exe_path, co
 		} else if (!operands_only && len >= 2 && arg[0] == '-') {
 			recursive |= is_recursive_option(arg, len);
 		} else if (!root && len && (arg[0] == '/' || cwd)) {
-			char *operand = malloc((cwd ? strlen(cwd) : 0) + len + 2);
+			char *operand = malloc((cwd ? strlen(cwd) : 0) + len + 3);
 
 			if (!operand)
 				return true; /* cannot tell: fail closed, as for a truncated argv */

@@ -31,7 +31,8 @@ struct vg_sensor {
 	void *ctx;
 };
 
-static int libbpf_to_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int libbpf_to_log(enum libbpf_print_level level,
+							       const char *fmt, va_list ap)
 {
 	_cleanup_free_ char *text = NULL;
 	char *line, *next;

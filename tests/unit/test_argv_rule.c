@@ -130,9 +130,22 @@ static void hostile_argv(void **state)
 	assert_false(argv_rule_matches(&rule, "/bin/rm", big, 7 + 100001, false, "/"));
 	/* Truncated: rm fails closed, what was not seen could be "-rf /". */
 	assert_true(argv_rule_matches(&rule, "/bin/rm", big, 7 + 50, true, "/"));
+	/* A working directory without its leading '/' (found by fuzz_argv_rule:
+	 * the operand's buffer was one byte short). */
+	assert_false(matches_in("a", (const char *const[]){"rm", "-r", "b", NULL}));
+	assert_false(matches_in("?", (const char *const[]){"rm", "-r", "-", NULL}));
 	/* The last argument without its NUL (cut at the capture's end). */
 	assert_true(argv_rule_matches(&rule, "/bin/rm", "rm\0-rf\0/", 9, false, "/"));
 	assert_false(argv_rule_matches(&rule, "/bin/rm", "rm\0-rf\0/tm", 10, false, "/"));
+	/* A long option cut so (found by fuzz_argv_rule: its name was read
+	 * past the capture, as far as the next NUL). */
+	char *cut = malloc(13);
+	assert_non_null(cut);
+	memcpy(cut, "rm\0/etc\0--rec", 13);
+	assert_true(argv_rule_matches(&rule, "/bin/rm", cut, 13, false, "/"));
+	memcpy(cut, "rm\0/etc\0--rex", 13);
+	assert_false(argv_rule_matches(&rule, "/bin/rm", cut, 13, false, "/"));
+	free(cut);
 	/* Empty argv (execve with argv NULL): only the program is known. */
 	assert_true(argv_rule_matches(&rule, "/bin/rm", "", 0, false, "/"));
 	free(big);

@@ -213,6 +213,52 @@ static void test_hostile_lengths(void **state)
 	assert_string_equal(r.missing_name, "no\nsuch\xff");
 }
 
+/* Where the kernel refuses, so must the resolver, or a decoy would be
+ * served for an open that fails, and give the honeypot away. Each of these
+ * was found by fuzz/fuzz_path_resolve. */
+static void test_agrees_with_the_kernel(void **state)
+{
+	const struct fixture *f = *state;
+	struct resolved_path r;
+	char path[PATH_MAX + 256];
+	struct stat st;
+	int fd = open(f->dir, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	/* A trailing slash asks for a directory, through a link too, and even
+	 * when the last link is not to be followed (lstat("link/") follows). */
+	snprintf(path, sizeof(path), "%s/etc/shadow/", f->dir);
+	assert_int_equal(resolve(path, true, &r), -ENOTDIR);
+	snprintf(path, sizeof(path), "%s/relative-link/", f->dir);
+	assert_int_equal(resolve(path, true, &r), -ENOTDIR);
+	assert_int_equal(resolve(path, false, &r), -ENOTDIR);
+	snprintf(path, sizeof(path), "%s/etc/", f->dir);
+	assert_int_equal(resolve(path, false, &r), 0);
+	assert_true(r.found);
+	/* ... and so does a /proc magic link to a file, or "." after one. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/", fd);
+	assert_int_equal(resolve(path, true, &r), 0); /* fd is a directory */
+	snprintf(path, sizeof(path), "/proc/self/exe/");
+	assert_int_equal(resolve(path, true, &r), -ENOTDIR);
+	snprintf(path, sizeof(path), "/proc/self/exe/.");
+	assert_int_equal(resolve(path, true, &r), -ENOTDIR);
+	/* Not following the last link: /proc/self is the link itself. */
+	assert_int_equal(lstat("/proc/self", &st), 0);
+	assert_int_equal(resolve("/proc/self", false, &r), 0);
+	assert_true(r.found);
+	assert_int_equal(r.ino, st.st_ino);
+	/* /proc/self counts as a link towards the limit of 40: 21 times
+	 * self and cwd are 42 links. */
+	path[0] = '\0';
+	for (int i = 0; i < 21; i++)
+		strcat(path, "/proc/self/cwd");
+	assert_int_equal(chdir("/"), 0);
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(errno, ELOOP);
+	assert_int_equal(resolve(path, true, &r), -ELOOP);
+	close(fd);
+}
+
 static void test_gone_process(void **state)
 {
 	struct resolved_path r;
@@ -230,6 +276,7 @@ int main(void)
 	    cmocka_unit_test(test_relative_and_dirfd),
 	    cmocka_unit_test(test_missing_last_component),
 	    cmocka_unit_test(test_hostile_lengths),
+	    cmocka_unit_test(test_agrees_with_the_kernel),
 	    cmocka_unit_test(test_gone_process),
 	};
 
