@@ -1,6 +1,7 @@
 #include "cli/control_client.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,6 +20,24 @@ const char *control_socket_path(const char *option)
 	if (option)
 		return option;
 	return env && *env ? env : VG_DEFAULT_SOCKET;
+}
+
+/* line and a newline, all of it, without SIGPIPE; 0, or -1 with errno. */
+static int send_line(int fd, const char *line)
+{
+	_cleanup_free_ char *buf = NULL;
+	int len = asprintf(&buf, "%s\n", line);
+
+	if (len < 0)
+		return -1;
+	for (size_t off = 0; off < (size_t)len;) {
+		ssize_t n = send(fd, buf + off, (size_t)len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno != EINTR)
+			return -1;
+		off += n > 0 ? (size_t)n : 0;
+	}
+	return 0;
 }
 
 FILE *control_request(const char *socket_path, struct json_object *req, int *exit_code)
@@ -42,7 +61,10 @@ FILE *control_request(const char *socket_path, struct json_object *req, int *exi
 		json_object_put(req);
 		return NULL;
 	}
-	if (write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0) {
+	/* A daemon that refuses the connection (too many clients) says why and
+	 * closes it, maybe before the request is sent: then its line is still
+	 * there to read. */
+	if (send_line(fd, line) && errno != EPIPE && errno != ECONNRESET) {
 		vg_err("sending the request to %s: %s", socket_path, strerror(errno));
 		json_object_put(req);
 		return NULL;

@@ -3,7 +3,9 @@
  * policy's control group, decided from SO_PEERCRED, never from what the
  * client says about itself. A slow client never blocks the daemon: its
  * output is buffered up to a cap, and lines past the cap are counted and
- * reported to it as dropped. */
+ * reported to it as dropped. No one can starve the daemon through it: the
+ * clients that may not change anything are capped in number, per uid and
+ * together, below a total that leaves room for root. */
 #include "daemon/daemon.h"
 
 #include <errno.h>
@@ -20,10 +22,18 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "record/json_text.h"
 
 #define CLIENT_OUT_CAP (4u << 20)
+
+/* Each client costs a descriptor (which the fanotify gate needs too: an
+ * event whose fd cannot be made is denied) and up to CLIENT_OUT_CAP of
+ * buffered output. */
+#define CLIENTS_MAX	     128
+#define CLIENTS_UNPRIVILEGED 64 /* all that may not change anything, together */
+#define CLIENTS_PER_UID	     8	/* one uid that may not change anything */
 
 static int mkdir_parents(const char *path, mode_t mode)
 {
@@ -101,6 +111,49 @@ static bool peer_may_change(const struct daemon *d, uid_t uid, gid_t gid)
 	return false;
 }
 
+/* Whether c would be one client too many; if so, tells it why. */
+static bool refuse_over_limit(const struct daemon *d, const struct control_client *c)
+{
+	unsigned all = 0, unprivileged = 0, same_uid = 0;
+	char why[160];
+
+	for (const struct control_client *o = d->clients; o; o = o->next) {
+		all++;
+		unprivileged += !o->may_change;
+		same_uid += !o->may_change && o->uid == c->uid;
+	}
+	if (all >= CLIENTS_MAX)
+		snprintf(why, sizeof(why), "%u clients are connected, the most there may be", all);
+	else if (!c->may_change && unprivileged >= CLIENTS_UNPRIVILEGED)
+		snprintf(why, sizeof(why), "%u clients without the right to change are connected",
+			 unprivileged);
+	else if (!c->may_change && same_uid >= CLIENTS_PER_UID)
+		snprintf(why, sizeof(why), "uid %u has %u clients connected, the most it may have",
+			 (unsigned)c->uid, same_uid);
+	else
+		return false;
+
+	/* Said in the log, at most every 10 s: a flood is worth knowing of. */
+	static uint64_t last_said_ns;
+	uint64_t now = clock_boot_ns();
+
+	if (!last_said_ns || now - last_said_ns >= 10000000000ull) {
+		vg_warn("control socket: refusing a client (uid %u, pid %d): %s", (unsigned)c->uid,
+			(int)c->pid, why);
+		last_said_ns = now;
+	}
+
+	_cleanup_free_ char *line = NULL;
+	struct json_object *reply = json_object_new_object();
+
+	json_object_object_add(reply, "ok", json_object_new_boolean(0));
+	json_object_object_add(reply, "error", json_object_new_string(why));
+	if (asprintf(&line, "%s\n", json_text_line(reply)) > 0)
+		(void)!send(c->fd, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL);
+	json_object_put(reply);
+	return true;
+}
+
 void control_accept(struct daemon *d)
 {
 	for (;;) {
@@ -128,6 +181,11 @@ void control_accept(struct daemon *d)
 		c->gid = cred.gid;
 		c->pid = cred.pid;
 		c->may_change = peer_may_change(d, cred.uid, cred.gid);
+		if (refuse_over_limit(d, c)) {
+			free(c);
+			close(fd);
+			continue;
+		}
 		ev.data.ptr = c;
 		if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev)) {
 			vg_warn("control socket: epoll: %s", strerror(errno));

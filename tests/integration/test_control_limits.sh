@@ -1,0 +1,50 @@
+# Anyone may connect to the control socket, so no one may use it to starve
+# the daemon: an unprivileged user holding hundreds of connections gets a
+# few, the rest are refused with a reason, root still gets answers, and the
+# daemon does not spin. (Each connection is one of the daemon's file
+# descriptors, which its fanotify gate needs too: an event whose fd cannot
+# be made is denied.)
+. "$(dirname "$0")/lib.sh"
+
+make_test_cgroup
+write_policy "$WORK/policy.yaml"
+start_daemon "$WORK/policy.yaml"
+chmod 755 "$WORK" "$WORK/run"
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat"; }
+
+prlimit --nofile=4096:4096 setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$HELPERS/control_flood" "$VIGILANTE_SOCKET" 1500 6 > "$WORK/flood.out" 2> "$WORK/flood.err" &
+flood=$!
+for _ in $(seq 300); do
+	[ -s "$WORK/flood.out" ] && break
+	kill -0 "$flood" 2>/dev/null || break
+	sleep 0.1
+done
+read -r _ answered _ refused _ failed < "$WORK/flood.out" ||
+	fail "control_flood printed nothing: $(cat "$WORK/flood.err")"
+note "1500 connections by uid 65534: $answered answered, $refused refused, $failed failed"
+[ "$answered" -eq 8 ] || fail "uid 65534 was answered on $answered connections, expected 8"
+[ "$refused" -ge 1490 ] || fail "only $refused of 1500 connections were refused with a reason"
+
+# While they are held: root is answered, the same user is told why not, and
+# the daemon is idle.
+"$VIGILANTE" status --sample 0 > /dev/null || fail "root got no status while uid 65534 held its connections"
+rc=0
+setpriv --reuid=65534 --regid=65534 --clear-groups "$VIGILANTE" status --sample 0 \
+	> /dev/null 2> "$WORK/refused.err" || rc=$?
+note "uid 65534's own status: exit $rc, $(cat "$WORK/refused.err")"
+[ "$rc" -ne 0 ] || fail "uid 65534 got a ninth connection"
+grep -q "uid 65534 has 8 clients connected" "$WORK/refused.err" ||
+	fail "the refusal does not say why: $(cat "$WORK/refused.err")"
+before=$(cpu_ticks)
+sleep 2
+spent=$(( $(cpu_ticks) - before ))
+note "daemon CPU over 2 s while the connections were held: $spent ticks"
+[ "$spent" -le 50 ] || fail "the daemon spent $spent ticks of 2 s with the connections held"
+wait "$flood"
+
+# Once they are closed, the same user is answered again.
+setpriv --reuid=65534 --regid=65534 --clear-groups "$VIGILANTE" status --sample 0 > /dev/null ||
+	fail "uid 65534 got no status after closing its connections"
+stop_daemon || fail "vigilanted exited non-zero"
