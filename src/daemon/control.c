@@ -35,6 +35,9 @@
 #define CLIENTS_UNPRIVILEGED 64 /* all that may not change anything, together */
 #define CLIENTS_PER_UID	     8	/* one uid that may not change anything */
 
+/* Requests served from one client per turn of the event loop. */
+#define REQUESTS_PER_TURN 8
+
 static int mkdir_parents(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];
@@ -287,8 +290,32 @@ void control_broadcast(struct daemon *d, const char *line)
 			control_send(d, c, line);
 }
 
+/* Handles up to REQUESTS_PER_TURN of the complete lines c has sent. */
+static void serve_lines(struct daemon *d, struct control_client *c)
+{
+	char *newline;
+
+	for (int served = 0;
+	     served < REQUESTS_PER_TURN && !c->dead && (newline = memchr(c->in, '\n', c->in_len));
+	     served++) {
+		size_t used = (size_t)(newline - c->in) + 1;
+
+		*newline = '\0';
+		request_handle(d, c, c->in);
+		memmove(c->in, c->in + used, c->in_len - used);
+		c->in_len -= used;
+	}
+	c->pending = !c->dead && memchr(c->in, '\n', c->in_len);
+}
+
+/* One read per readiness, and a bounded number of requests served: a
+ * client that sends without pause must not keep the loop from the ring
+ * buffer, the gate's reports and the other clients (level-triggered epoll
+ * brings it back, and control_serve_pending() serves what it has queued). */
 void control_on_ready(struct daemon *d, struct control_client *c, uint32_t epoll_events)
 {
+	size_t room = sizeof(c->in) - c->in_len - 1;
+
 	if (epoll_events & EPOLLOUT) {
 		if (client_flush(c)) {
 			c->dead = true;
@@ -296,40 +323,44 @@ void control_on_ready(struct daemon *d, struct control_client *c, uint32_t epoll
 		}
 		update_interest(d, c);
 	}
-	if (!(epoll_events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+	if (!(epoll_events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || c->dead)
 		return;
-	while (!c->dead) {
-		ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len - 1, 0);
-		char *newline;
-
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			/* A follower may half-close; others are done. */
-			if (n < 0 || !c->follow || (epoll_events & (EPOLLHUP | EPOLLERR)))
-				c->dead = true;
-			else
-				epoll_ctl(
-				    d->epoll_fd, EPOLL_CTL_MOD, c->fd,
-				    &(struct epoll_event){.events = EPOLLRDHUP, .data.ptr = c});
-			return;
-		}
-		if (n < 0)
-			return;
-		c->in_len += (size_t)n;
-		c->in[c->in_len] = '\0';
-		while (!c->dead && (newline = memchr(c->in, '\n', c->in_len))) {
-			size_t used = (size_t)(newline - c->in) + 1;
-
-			*newline = '\0';
-			request_handle(d, c, c->in);
-			memmove(c->in, c->in + used, c->in_len - used);
-			c->in_len -= used;
-		}
-		if (c->in_len == sizeof(c->in) - 1) {
-			control_send(d, c, "{\"ok\":false,\"error\":\"request line too long\"}");
-			c->dead = true;
-			return;
-		}
+	if (room == 0 && c->pending) {
+		serve_lines(d, c); /* room first */
+		return;
 	}
+	ssize_t n = recv(c->fd, c->in + c->in_len, room, 0);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		/* A follower may half-close; others are done. */
+		if (n < 0 || !c->follow || (epoll_events & (EPOLLHUP | EPOLLERR)))
+			c->dead = true;
+		else
+			epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, c->fd,
+				  &(struct epoll_event){.events = EPOLLRDHUP, .data.ptr = c});
+		return;
+	}
+	if (n < 0)
+		return;
+	c->in_len += (size_t)n;
+	c->in[c->in_len] = '\0';
+	serve_lines(d, c);
+	if (c->in_len == sizeof(c->in) - 1 && !c->pending) {
+		control_send(d, c, "{\"ok\":false,\"error\":\"request line too long\"}");
+		c->dead = true;
+	}
+}
+
+bool control_serve_pending(struct daemon *d)
+{
+	bool more = false;
+
+	for (struct control_client *c = d->clients; c; c = c->next)
+		if (c->pending && !c->dead) {
+			serve_lines(d, c);
+			more |= c->pending;
+		}
+	return more;
 }
 
 void control_reply_durable(struct daemon *d)

@@ -84,6 +84,7 @@ struct control_client {
 	bool follow;	    /* streaming events */
 	bool dead;	    /* gone or broken: closed by control_reap() */
 	bool finished;	    /* closed by control_reap() once its output is sent */
+	bool pending;	    /* complete request lines are waiting in in[] */
 	uint64_t await_seq; /* reply once this WAL seq is durable; 0: none */
 	bool await_stats;   /* reply to status once the BPF stats sample is done */
 	char in[8192];
@@ -163,6 +164,9 @@ void pipeline_check_lost(struct daemon *d);
 int control_open(struct daemon *d, char *err, size_t errlen);
 void control_accept(struct daemon *d);
 void control_on_ready(struct daemon *d, struct control_client *c, uint32_t epoll_events);
+/* Serves the next requests of clients that sent more than one turn's worth;
+ * returns whether some are still waiting (the loop then does not sleep). */
+bool control_serve_pending(struct daemon *d);
 void control_send(struct daemon *d, struct control_client *c, const char *line);
 void control_send_json(struct daemon *d, struct control_client *c, struct json_object *obj);
 /* Replies {"ok":true,...obj} or, with error, {"ok":false,"error":error}

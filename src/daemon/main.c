@@ -367,12 +367,14 @@ static int run_loop(struct daemon *d)
 {
 	struct epoll_event events[64];
 	uint64_t drained_ns = clock_boot_ns();
+	bool requests_waiting = false;
 
 	while (!d->stopping) {
 		/* Process events are batched in the ring (see sensor.bpf.c): drain
 		 * it at least every DRAIN_INTERVAL_MS, also while other fds keep
 		 * the loop busy. */
-		int n = epoll_wait(d->epoll_fd, events, 64, DRAIN_INTERVAL_MS);
+		int n =
+		    epoll_wait(d->epoll_fd, events, 64, requests_waiting ? 0 : DRAIN_INTERVAL_MS);
 
 		if (n < 0 && errno != EINTR) {
 			vg_err("epoll_wait: %s", strerror(errno));
@@ -429,6 +431,7 @@ static int run_loop(struct daemon *d)
 				vg_warn("reading the ring buffer failed");
 			drained_ns = now_ns;
 		}
+		requests_waiting = control_serve_pending(d);
 		schedule_commit(d);
 		control_reap(d);
 		sinks_flush(&d->sinks);

@@ -1,9 +1,15 @@
-/* control_flood SOCKET N HOLD_S: opens N connections to the control socket
- * at SOCKET, as whoever runs it, and sends each a status request; prints
- * "answered A refused R failed F" (answered: a status reply; refused: an
- * error reply, then the end of the connection; failed: no connection or
- * no reply within 2 s), then keeps the connections open for HOLD_S seconds,
- * so that the caller can check the daemon meanwhile. */
+/* Floods the control socket at SOCKET, as whoever runs it.
+ *
+ * control_flood hold SOCKET N HOLD_S: opens N connections and sends each a
+ * status request; prints "answered A refused R failed F" (answered: a
+ * status reply; refused: an error reply, then the end of the connection;
+ * failed: no connection or no reply within 2 s), then keeps the
+ * connections open for HOLD_S seconds, so that the caller can check the
+ * daemon meanwhile.
+ *
+ * control_flood pipeline SOCKET N SECONDS: opens N connections and, for
+ * SECONDS, sends ps requests on them as fast as the daemon takes them,
+ * reading and dropping the replies; prints "sent R". */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -11,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char request[] = "{\"cmd\":\"status\"}\n";
@@ -37,29 +44,31 @@ static int first_line(int fd, char *line, size_t cap)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int connect_to(const struct sockaddr_un *addr)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	unsigned answered = 0, refused = 0, failed = 0;
-	char line[65536];
-	int n;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: control_flood SOCKET N HOLD_S\n");
-		return 2;
+	if (fd < 0) {
+		fprintf(stderr, "control_flood: socket: %s\n", strerror(errno));
+		exit(1);
 	}
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", argv[1]);
-	n = atoi(argv[2]);
+	if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int hold(const struct sockaddr_un *addr, int n, unsigned seconds)
+{
+	unsigned answered = 0, refused = 0, failed = 0;
+	static char line[65536];
+
 	for (int i = 0; i < n; i++) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int fd = connect_to(addr);
 
 		if (fd < 0) {
-			fprintf(stderr, "control_flood: socket %d: %s\n", i, strerror(errno));
-			return 1;
-		}
-		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
 			failed++;
-			close(fd);
 			continue;
 		}
 		/* A refusal may close the connection before the request is sent;
@@ -76,6 +85,60 @@ int main(int argc, char **argv)
 	}
 	printf("answered %u refused %u failed %u\n", answered, refused, failed);
 	fflush(stdout);
-	sleep((unsigned)atoi(argv[3]));
+	sleep(seconds);
 	return 0;
+}
+
+static int pipeline(const struct sockaddr_un *addr, int n, unsigned seconds)
+{
+	static const char ps[] = "{\"cmd\":\"ps\"}\n";
+	static char burst[600 * (sizeof(ps) - 1)], sink[1 << 16];
+	struct pollfd p[64];
+	unsigned long long sent = 0;
+	time_t end = time(NULL) + seconds;
+
+	if (n < 1 || n > 64)
+		return 2;
+	for (size_t i = 0; i < sizeof(burst); i += sizeof(ps) - 1)
+		memcpy(burst + i, ps, sizeof(ps) - 1);
+	for (int i = 0; i < n; i++) {
+		p[i].fd = connect_to(addr);
+		p[i].events = POLLIN | POLLOUT;
+		if (p[i].fd < 0) {
+			fprintf(stderr, "control_flood: connect: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	while (time(NULL) < end) {
+		if (poll(p, (nfds_t)n, 100) < 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			ssize_t got;
+
+			if (p[i].revents & POLLIN)
+				while ((got = recv(p[i].fd, sink, sizeof(sink), MSG_DONTWAIT)) > 0)
+					;
+			if (p[i].revents & POLLOUT) {
+				got = send(p[i].fd, burst, sizeof(burst),
+					   MSG_DONTWAIT | MSG_NOSIGNAL);
+				sent += got > 0 ? (unsigned long long)got / (sizeof(ps) - 1) : 0;
+			}
+		}
+	}
+	printf("sent %llu\n", sent);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+
+	if (argc != 5 || (strcmp(argv[1], "hold") && strcmp(argv[1], "pipeline"))) {
+		fprintf(stderr, "usage: control_flood hold|pipeline SOCKET N SECONDS\n");
+		return 2;
+	}
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", argv[2]);
+	if (!strcmp(argv[1], "hold"))
+		return hold(&addr, atoi(argv[3]), (unsigned)atoi(argv[4]));
+	return pipeline(&addr, atoi(argv[3]), (unsigned)atoi(argv[4]));
 }
