@@ -61,6 +61,7 @@ struct call {
 	int dirfd;
 	uint64_t path_addr;
 	uint64_t open_flags; /* is_open */
+	uint64_t resolve;    /* openat2's RESOLVE_* flags */
 	bool follow_last;    /* follows a symbolic link as the last component */
 	uint64_t buf_addr;   /* stat: where the result goes */
 	bool is_statx;
@@ -207,6 +208,43 @@ static int write_remote(pid_t tid, uint64_t addr, const void *buf, size_t len)
 	return n == (ssize_t)len ? 0 : -EFAULT;
 }
 
+/* Where the call's path leads for the process. openat2's scoped lookups
+ * (RESOLVE_IN_ROOT: "/" is the directory; RESOLVE_BENEATH) are made here by
+ * the kernel itself, from the process's directory: they never leave that
+ * directory's tree (absolute paths and links start at it or are refused,
+ * magic links are refused), so they lead where they would for the process,
+ * and path_resolve(), which starts absolute paths at the process's root,
+ * would name another file. */
+static int resolve_call(pid_t tgid, pid_t tid, const struct call *c, const char *path,
+			struct resolved_path *out)
+{
+	struct open_how how = {
+	    .flags = O_PATH | O_CLOEXEC | (c->follow_last ? 0 : O_NOFOLLOW),
+	    .resolve = c->resolve & ~(uint64_t)RESOLVE_CACHED,
+	};
+	_cleanup_close_ int dirfd = -1, fd = -1;
+	char dir[64];
+	struct stat st;
+
+	if (!(c->resolve & (RESOLVE_IN_ROOT | RESOLVE_BENEATH)))
+		return path_resolve(tgid, tid, c->dirfd, path, c->follow_last, out);
+	if (c->dirfd == AT_FDCWD)
+		snprintf(dir, sizeof(dir), "/proc/%d/cwd", (int)tid);
+	else
+		snprintf(dir, sizeof(dir), "/proc/%d/fd/%d", (int)tid, c->dirfd);
+	dirfd = open(dir, O_PATH | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	if (fd < 0 || fstat(fd, &st))
+		return -errno;
+	memset(out, 0, sizeof(*out));
+	out->found = true;
+	out->dev = st.st_dev;
+	out->ino = st.st_ino;
+	return 0;
+}
+
 /* Which decoy, if any, the call's path is, resolved in the process. */
 static bool find_decoy(struct vg_supervisor *s, pid_t tgid, pid_t tid, const struct call *c,
 		       const char *path, struct vg_supervise_decoy *out, enum vg_mode *mode)
@@ -214,7 +252,7 @@ static bool find_decoy(struct vg_supervisor *s, pid_t tgid, pid_t tid, const str
 	struct resolved_path asked, decoyed;
 	bool found = false;
 
-	if (path_resolve(tgid, tid, c->dirfd, path, c->follow_last, &asked))
+	if (resolve_call(tgid, tid, c, path, &asked))
 		return false; /* the kernel will fail it, or it is nothing we decoy */
 	pthread_mutex_lock(&s->lock);
 	*mode = s->mode;
@@ -363,12 +401,14 @@ static bool answer_flagged(struct vg_supervisor *s, int listener, const struct s
 		return false;
 	err = read_remote_path(tid, c.path_addr, path, sizeof(path));
 	if (!err && req->data.nr == SYS_openat2) {
-		struct open_how how;
+		struct open_how how = {0};
 
-		err = req->data.args[3] < sizeof(how.flags)
+		/* The kernel refuses a struct shorter than its first version. */
+		err = req->data.args[3] < sizeof(how)
 			  ? -EINVAL
-			  : read_remote(tid, req->data.args[2], &how.flags, sizeof(how.flags));
+			  : read_remote(tid, req->data.args[2], &how, sizeof(how));
 		c.open_flags = how.flags;
+		c.resolve = how.resolve;
 		c.follow_last = !(how.flags & O_NOFOLLOW);
 	}
 	if (err) {

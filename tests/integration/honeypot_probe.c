@@ -12,9 +12,16 @@
  *   die ok                     children killed while their open is pending
  *   fork children=N leaks=N failed=N
  *                              a thousand children each opening PATH
+ *   openat2 in_root=R beneath=R short=R
+ *                              openat2 from PATH's directory with
+ *                              RESOLVE_IN_ROOT ("/NAME"), RESOLVE_BENEATH
+ *                              ("NAME"), and with a struct open_how shorter
+ *                              than the kernel takes; R: "decoy", "REAL" or
+ *                              the errno's name
  * "leaks" counts opens that returned the real content. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -22,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,6 +167,38 @@ static void many_children(const char *path)
 	printf("fork children=%d leaks=%d failed=%d\n", CHILDREN, leaks, failed);
 }
 
+/* What an openat2 call opened: "decoy", "REAL" or the errno's name. */
+static const char *opened(int dirfd, const char *path, __u64 resolve, size_t size)
+{
+	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC, .resolve = resolve};
+	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, size);
+	const char *what;
+
+	if (fd < 0)
+		return strerrorname_np(errno);
+	what = is_real(fd) ? "REAL" : "decoy";
+	close(fd);
+	return what;
+}
+
+static void scoped_opens(const char *path)
+{
+	const char *name = strrchr(path, '/') + 1;
+	char dir[4096], rooted[4096];
+	int dirfd;
+
+	snprintf(dir, sizeof(dir), "%.*s", (int)(name - path), path);
+	snprintf(rooted, sizeof(rooted), "/%s", name);
+	dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		exit(1);
+	printf("openat2 in_root=%s",
+	       opened(dirfd, rooted, RESOLVE_IN_ROOT, sizeof(struct open_how)));
+	printf(" beneath=%s", opened(dirfd, name, RESOLVE_BENEATH, sizeof(struct open_how)));
+	printf(" short=%s\n", opened(dirfd, name, 0, sizeof(__u64)));
+	close(dirfd);
+}
+
 int main(int argc, char **argv)
 {
 	char line[16];
@@ -182,5 +222,6 @@ int main(int argc, char **argv)
 	thread_opens(argv[3]);
 	die_pending(argv[3]);
 	many_children(argv[3]);
+	scoped_opens(argv[3]);
 	return 0;
 }

@@ -3,7 +3,8 @@
 # flagged (`vigilante flag`): a path longer than PATH_MAX, a path unmapped
 # while its open is pending, opens by threads that do not lead their
 # process, children killed while their open is pending,
-# and a thousand children opening the decoyed file at once. No crash, no
+# a thousand children opening the decoyed file at once, and openat2 with a
+# scoped resolution (RESOLVE_IN_ROOT from /etc: "/shadow" is /etc/shadow). No crash, no
 # real content leaked, no hung process. /etc/shadow is a test-owned file
 # bind-mounted over it in a private mount namespace.
 . "$(dirname "$0")/lib.sh"
@@ -42,6 +43,8 @@ grep -qx "thread leaks=0" "$WORK/probe.out" || fail "a thread of a flagged proce
 grep -qx "die ok" "$WORK/probe.out" || fail "killing children with pending opens went wrong"
 grep -qx "fork children=1000 leaks=0 failed=0" "$WORK/probe.out" ||
 	fail "a thousand flagged children did not all get the decoy"
+grep -qx "openat2 in_root=decoy beneath=decoy short=EINVAL" "$WORK/probe.out" ||
+	fail "openat2 with a scoped resolution: $(grep openat2 "$WORK/probe.out")"
 kill -0 "$DAEMON_PID" || fail "vigilanted died"
 "$VIGILANTE" status --sample 0 --json > "$WORK/status.json" || fail "the daemon does not answer"
 decoyed=$(jq '.honeypot.decoyed' "$WORK/status.json")
