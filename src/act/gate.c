@@ -49,6 +49,8 @@ struct vg_gate {
 	size_t argv_rule_count;
 	uint64_t generation;
 	enum vg_mode vaccine_mode;
+	struct vg_exe_key *decoyed; /* real files the honeypot decoys (gate_set_decoyed) */
+	size_t decoyed_count;
 	struct hashed_file hashed[HASH_CACHE];
 	/* Inodes with open-permission marks: the gate thread must never open
 	 * one itself (it would wait for its own answer). */
@@ -96,6 +98,9 @@ static void file_moved(const struct vg_exe_key *old, const struct vg_exe_key *no
 		if (g->vaccines[v].kind == VG_VACCINE_FILE &&
 		    exe_key_equal(&g->vaccines[v].file, old))
 			g->vaccines[v].file = *now;
+	for (size_t i = 0; i < g->decoyed_count; i++)
+		if (exe_key_equal(&g->decoyed[i], old))
+			g->decoyed[i] = *now;
 }
 
 void gate_recheck_marks(struct vg_gate *g)
@@ -103,7 +108,16 @@ void gate_recheck_marks(struct vg_gate *g)
 	gate_marks_recheck(&g->marks, file_moved, g);
 }
 
-/* Whether a FILE vaccine of the set just given names key. */
+/* Whether key is a real file the honeypot decoys. The caller holds the lock. */
+static bool is_decoyed(const struct vg_gate *g, const struct vg_exe_key *key)
+{
+	for (size_t i = 0; i < g->decoyed_count; i++)
+		if (exe_key_equal(&g->decoyed[i], key))
+			return true;
+	return false;
+}
+
+/* Whether a FILE vaccine of the set just given, or the honeypot, names key. */
 static bool file_needed(const struct vg_exe_key *key, void *ctx)
 {
 	const struct vg_gate *g = ctx;
@@ -112,7 +126,50 @@ static bool file_needed(const struct vg_exe_key *key, void *ctx)
 		if (g->vaccines[i].kind == VG_VACCINE_FILE &&
 		    exe_key_equal(&g->vaccines[i].file, key))
 			return true;
-	return false;
+	return is_decoyed(g, key);
+}
+
+void gate_set_decoyed(struct vg_gate *g, const char *const *paths, size_t count, enum vg_mode mode)
+{
+	struct vg_exe_key *keys = count ? calloc(count, sizeof(*keys)) : NULL;
+	size_t n = 0;
+	char err[512];
+	struct stat st;
+
+	if (count && !keys) {
+		vg_err("gate: out of memory guarding the decoyed files; the previous ones stay");
+		return;
+	}
+	for (size_t i = 0; i < count && mode == VG_MODE_ENFORCE; i++) {
+		if (stat(paths[i], &st) && errno == ENOENT)
+			continue; /* no real file to keep from anyone */
+		if (gate_marks_watch(&g->marks, paths[i], &keys[n], err, sizeof(err)))
+			vg_warn("%s: flagged processes are not kept from it", err);
+		else
+			n++;
+	}
+	pthread_mutex_lock(&g->lock);
+	free(g->decoyed);
+	g->decoyed = keys;
+	g->decoyed_count = n;
+	pthread_mutex_unlock(&g->lock);
+	gate_marks_unwatch(&g->marks, file_needed, g);
+}
+
+/* Whether the file an open event is for is one the honeypot decoys. */
+static bool opens_decoyed(struct vg_gate *g, int fd)
+{
+	struct stat st;
+	struct vg_exe_key key;
+	bool found;
+
+	if (fstat(fd, &st))
+		return false;
+	key = exe_key_of(&st);
+	pthread_mutex_lock(&g->lock);
+	found = is_decoyed(g, &key);
+	pthread_mutex_unlock(&g->lock);
+	return found;
 }
 
 int gate_watch_file(struct vg_gate *g, const char *path, struct vg_exe_key *key, char *err,
@@ -261,7 +318,7 @@ static bool marked(struct vg_gate *g, const struct vg_exe_key *key)
 	bool found = false;
 
 	pthread_mutex_lock(&g->lock);
-	found = gate_marks_protects(&g->marks, key);
+	found = gate_marks_protects(&g->marks, key) || is_decoyed(g, key);
 	for (size_t i = 0; i < g->vaccine_count && !found; i++)
 		found = g->vaccines[i].kind == VG_VACCINE_FILE &&
 			exe_key_equal(&g->vaccines[i].file, key);
@@ -626,6 +683,8 @@ static void answer(void *ctx, const struct fanotify_event_metadata *ev, size_t i
 	}
 	refuse =
 	    (flagged && (verdict.flags & VG_BLOCKED) && mode == VG_PRECOG_ENFORCE) ||
+	    (flagged && (verdict.flags & (VG_FLAGGED | VG_BLOCKED | VG_QUARANTINED)) &&
+	     kind == VG_GATE_OPEN && opens_decoyed(g, ev->fd)) ||
 	    (vaccine && __atomic_load_n(&g->vaccine_mode, __ATOMIC_RELAXED) == VG_MODE_ENFORCE);
 	/* Answer first: the process is waiting in the kernel. Past the
 	 * deadline it has been allowed already, whatever was decided. */
@@ -844,6 +903,7 @@ void gate_stop(struct vg_gate *g)
 		close(g->report_write_fd);
 	pthread_mutex_destroy(&g->lock);
 	free(g->vaccines);
+	free(g->decoyed);
 	free(g->argv_rules);
 	gate_marks_free(&g->marks);
 	free(g);

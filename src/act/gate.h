@@ -109,6 +109,15 @@ void gate_set_vaccines(struct vg_gate *g, const struct vg_gate_vaccine *vaccines
 int gate_watch_file(struct vg_gate *g, const char *path, struct vg_exe_key *key, char *err,
 		    size_t errlen);
 
+/* The real files the honeypot serves decoys for (honeypot.decoys), with
+ * its mode. In enforce, each that exists is marked, and an open of it by a
+ * flagged process is refused here, in the kernel's open path: a supervised
+ * process that changes the path between the supervisor's reading and the
+ * kernel's (another thread rewrites it) would otherwise open the real file,
+ * and one outside `vigilante run` is served no decoy at all. Replaces the
+ * set given before; a file that cannot be marked is a warning. */
+void gate_set_decoyed(struct vg_gate *g, const char *const *paths, size_t count, enum vg_mode mode);
+
 /* The device of the filesystem (superblock) an exec_gate path marks, in
  * the kernel's encoding (major << 20 | minor), as /proc/self/mountinfo
  * gives it for the path's mount: what the sensor compares an exec'd file's

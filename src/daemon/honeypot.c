@@ -53,6 +53,21 @@ struct json_object *honeypot_record(struct daemon *d, const char *event, pid_t t
 	return obj;
 }
 
+/* The open gate keeps flagged processes from the real files (gate.h). */
+static void guard_decoyed(struct daemon *d, const struct vg_supervise_decoy *table, size_t count,
+			  enum vg_mode mode)
+{
+	_cleanup_free_ const char **paths = calloc(count ? count : 1, sizeof(*paths));
+
+	if (!paths) {
+		vg_err("decoys: out of memory guarding the real files");
+		return;
+	}
+	for (size_t i = 0; i < count; i++)
+		paths[i] = table[i].stands_for;
+	gate_set_decoyed(d->gate, paths, count, mode);
+}
+
 /* The decoy table the supervisor serves from: every decoyed path of the
  * policy with its decoy, generated now if it is not there yet. */
 static int prepare_decoys(struct daemon *d, const struct vg_policy *p, char *err, size_t errlen)
@@ -95,7 +110,10 @@ static int prepare_decoys(struct daemon *d, const struct vg_policy *p, char *err
 	if (supervise_set_decoys(d->supervisor, table, count, p->honeypot.mode)) {
 		snprintf(err, errlen, "decoys: out of memory");
 		rc = -1;
+		goto out;
 	}
+	if (d->gate)
+		guard_decoyed(d, table, count, p->honeypot.mode);
 out:
 	free(table);
 	return rc;

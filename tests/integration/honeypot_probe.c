@@ -12,6 +12,10 @@
  *   die ok                     children killed while their open is pending
  *   fork children=N leaks=N failed=N
  *                              a thousand children each opening PATH
+ *   swap leaks=N               opens of a path another thread flips, all
+ *                              the time, between PATH and PATH with its last
+ *                              byte changed (the call is decided on one, the
+ *                              kernel may read the other)
  *   openat2 in_root=R beneath=R short=R
  *                              openat2 from PATH's directory with
  *                              RESOLVE_IN_ROOT ("/NAME"), RESOLVE_BENEATH
@@ -167,6 +171,44 @@ static void many_children(const char *path)
 	printf("fork children=%d leaks=%d failed=%d\n", CHILDREN, leaks, failed);
 }
 
+static char flipped_path[4096];
+static volatile int flipping;
+
+static void *flip(void *arg)
+{
+	size_t last = strlen(flipped_path) - 1;
+	char a = flipped_path[last], b = (char)(a ^ 1);
+
+	(void)arg;
+	while (flipping) {
+		__atomic_store_n(&flipped_path[last], b, __ATOMIC_RELAXED);
+		__atomic_store_n(&flipped_path[last], a, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void swapped_path(const char *path)
+{
+	pthread_t thread;
+	int leaks = 0;
+
+	snprintf(flipped_path, sizeof(flipped_path), "%s", path);
+	flipping = 1;
+	if (pthread_create(&thread, NULL, flip, NULL))
+		exit(1);
+	for (int i = 0; i < 20 * ROUNDS; i++) {
+		int fd = open(flipped_path, O_RDONLY);
+
+		if (fd >= 0) {
+			leaks += is_real(fd);
+			close(fd);
+		}
+	}
+	flipping = 0;
+	pthread_join(thread, NULL);
+	printf("swap leaks=%d\n", leaks);
+}
+
 /* What an openat2 call opened: "decoy", "REAL" or the errno's name. */
 static const char *opened(int dirfd, const char *path, __u64 resolve, size_t size)
 {
@@ -222,6 +264,7 @@ int main(int argc, char **argv)
 	thread_opens(argv[3]);
 	die_pending(argv[3]);
 	many_children(argv[3]);
+	swapped_path(argv[3]);
 	scoped_opens(argv[3]);
 	return 0;
 }

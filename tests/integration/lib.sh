@@ -127,11 +127,22 @@ YAML
 
 export VIGILANTE_SOCKET=
 
+# start_daemon POLICY: vigilanted in the background, answering on its
+# socket. With DAEMON_SHADOW=FILE it runs in a mount namespace of its own
+# where FILE is bind-mounted over /etc/shadow, as the honeypot tests' workloads
+# do: the open gate marks the real files the honeypot decoys, and it must
+# mark the test's file, never the host's /etc/shadow.
 start_daemon() {
 	local policy=$1
 	VIGILANTE_SOCKET=$WORK/run/control.sock
 	export VIGILANTE_SOCKET
-	"$VIGILANTED" --policy "$policy" 2>>"$WORK/daemon.err" &
+	if [ -n "${DAEMON_SHADOW:-}" ]; then
+		unshare -m --propagation private sh -c \
+			'mount --bind "$1" /etc/shadow && exec "$2" --policy "$3"' \
+			sh "$DAEMON_SHADOW" "$VIGILANTED" "$policy" 2>>"$WORK/daemon.err" &
+	else
+		"$VIGILANTED" --policy "$policy" 2>>"$WORK/daemon.err" &
+	fi
 	DAEMON_PID=$!
 	for _ in $(seq 200); do
 		if [ -S "$VIGILANTE_SOCKET" ] && "$VIGILANTE" status --sample 0 >/dev/null 2>&1; then

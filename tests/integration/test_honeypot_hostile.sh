@@ -3,10 +3,14 @@
 # flagged (`vigilante flag`): a path longer than PATH_MAX, a path unmapped
 # while its open is pending, opens by threads that do not lead their
 # process, children killed while their open is pending,
-# a thousand children opening the decoyed file at once, and openat2 with a
-# scoped resolution (RESOLVE_IN_ROOT from /etc: "/shadow" is /etc/shadow). No crash, no
+# a thousand children opening the decoyed file at once, a path another
+# thread keeps rewriting between a decoyed file's and another's (the
+# supervisor reads one, the kernel may open the other: the open gate
+# refuses the real file to a flagged process), and openat2 with a scoped
+# resolution (RESOLVE_IN_ROOT from /etc: "/shadow" is /etc/shadow). No crash, no
 # real content leaked, no hung process. /etc/shadow is a test-owned file
-# bind-mounted over it in a private mount namespace.
+# bind-mounted over it in private mount namespaces, the workload's and the
+# daemon's.
 . "$(dirname "$0")/lib.sh"
 
 PROBE=$(realpath "$HELPERS/honeypot_probe")
@@ -17,6 +21,7 @@ echo "root:$MARKER:19000:0:99999:7:::" > "$WORK/files/shadow"
 mkfifo "$WORK/files/go"
 
 write_policy "$WORK/policy.yaml" "$(honeypot_policy enforce)"
+DAEMON_SHADOW=$WORK/files/shadow
 start_daemon "$WORK/policy.yaml"
 
 in_cgroup unshare -m --propagation private sh -c "
@@ -43,6 +48,8 @@ grep -qx "thread leaks=0" "$WORK/probe.out" || fail "a thread of a flagged proce
 grep -qx "die ok" "$WORK/probe.out" || fail "killing children with pending opens went wrong"
 grep -qx "fork children=1000 leaks=0 failed=0" "$WORK/probe.out" ||
 	fail "a thousand flagged children did not all get the decoy"
+grep -qx "swap leaks=0" "$WORK/probe.out" ||
+	fail "a path rewritten during the call read the real file: $(grep swap "$WORK/probe.out")"
 grep -qx "openat2 in_root=decoy beneath=decoy short=EINVAL" "$WORK/probe.out" ||
 	fail "openat2 with a scoped resolution: $(grep openat2 "$WORK/probe.out")"
 kill -0 "$DAEMON_PID" || fail "vigilanted died"

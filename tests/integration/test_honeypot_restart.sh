@@ -25,6 +25,7 @@ SH
 chmod +x "$WORK/files/workload.sh"
 
 write_policy "$WORK/policy.yaml" "$(honeypot_policy enforce)"
+DAEMON_SHADOW=$WORK/files/shadow
 start_daemon "$WORK/policy.yaml"
 
 in_cgroup unshare -m --propagation private sh -c "

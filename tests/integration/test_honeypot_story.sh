@@ -20,6 +20,7 @@ echo "root:REAL-SECRET-NEVER-LEAK:19000:0:99999:7:::" > "$WORK/files/shadow"
 chmod 600 "$WORK/files/shadow"
 
 write_policy "$WORK/policy.yaml" "$(honeypot_policy enforce)"
+DAEMON_SHADOW=$WORK/files/shadow
 start_daemon "$WORK/policy.yaml"
 
 # The flagged part: run by a process whose score crossed the flag threshold
