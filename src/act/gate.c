@@ -659,16 +659,45 @@ static uint32_t vaccine_for(struct vg_gate *g, const struct fanotify_event_metad
 	return id;
 }
 
+/* What a process's verdict alone refuses: anything to a blocked process
+ * while precognition enforces, and to a flagged one the real files the
+ * honeypot decoys. */
+static bool verdict_refuses(struct vg_gate *g, const struct fanotify_event_metadata *ev,
+			    const struct vg_verdict *verdict)
+{
+	enum vg_precog_mode mode = __atomic_load_n(&g->mode, __ATOMIC_RELAXED);
+
+	return ((verdict->flags & VG_BLOCKED) && mode == VG_PRECOG_ENFORCE) ||
+	       ((verdict->flags & (VG_FLAGGED | VG_BLOCKED | VG_QUARANTINED)) &&
+		!(ev->mask & FAN_OPEN_EXEC_PERM) && opens_decoyed(g, ev->fd));
+}
+
+/* The watchdog's answer to an event the gate thread did not decide in time
+ * (vg_late_fn): what the verdict refuses, without what takes time (a
+ * program's hash, its argv). Holding the gate thread up, by execs of large
+ * new programs while vaccines by content are in force, thus never lets a
+ * blocked process through. */
+static uint32_t late_answer(void *ctx, const struct fanotify_event_metadata *ev)
+{
+	struct vg_gate *g = ctx;
+	struct vg_verdict verdict;
+
+	if (ev->pid == g->daemon_tgid ||
+	    !__atomic_load_n(sensor_verdicts_live(g->sensor), __ATOMIC_ACQUIRE) ||
+	    sensor_verdict(g->sensor, (uint32_t)ev->pid, &verdict))
+		return FAN_ALLOW;
+	return verdict_refuses(g, ev, &verdict) ? FAN_DENY : FAN_ALLOW;
+}
+
 /* Decides and answers event INDEX of the batch the gate thread read
  * (vg_permission_fn). */
 static void answer(void *ctx, const struct fanotify_event_metadata *ev, size_t index)
 {
 	struct vg_gate *g = ctx;
-	enum vg_precog_mode mode = __atomic_load_n(&g->mode, __ATOMIC_RELAXED);
 	enum vg_gate_kind kind = (ev->mask & FAN_OPEN_EXEC_PERM) ? VG_GATE_EXEC : VG_GATE_OPEN;
 	struct vg_verdict verdict;
 	bool flagged = false, refuse, late;
-	uint32_t vaccine = 0;
+	uint32_t vaccine = 0, given;
 
 	__atomic_add_fetch(&g->stats.events, 1, __ATOMIC_RELAXED);
 	if (ev->pid != g->daemon_tgid) {
@@ -682,15 +711,12 @@ static void answer(void *ctx, const struct fanotify_event_metadata *ev, size_t i
 		vaccine = vaccine_for(g, ev, kind);
 	}
 	refuse =
-	    (flagged && (verdict.flags & VG_BLOCKED) && mode == VG_PRECOG_ENFORCE) ||
-	    (flagged && (verdict.flags & (VG_FLAGGED | VG_BLOCKED | VG_QUARANTINED)) &&
-	     kind == VG_GATE_OPEN && opens_decoyed(g, ev->fd)) ||
+	    (flagged && verdict_refuses(g, ev, &verdict)) ||
 	    (vaccine && __atomic_load_n(&g->vaccine_mode, __ATOMIC_RELAXED) == VG_MODE_ENFORCE);
 	/* Answer first: the process is waiting in the kernel. Past the
-	 * deadline it has been allowed already, whatever was decided. */
-	late = !gate_deadline_answer(g->deadline, index, refuse ? FAN_DENY : FAN_ALLOW);
-	if (late)
-		refuse = false;
+	 * deadline the watchdog has answered already, from the verdict. */
+	late = !gate_deadline_answer(g->deadline, index, refuse ? FAN_DENY : FAN_ALLOW, &given);
+	refuse = given == FAN_DENY;
 	if (refuse)
 		__atomic_add_fetch(&g->stats.refused, 1, __ATOMIC_RELAXED);
 	if (flagged || vaccine)
@@ -731,7 +757,8 @@ int gate_start(const struct vg_gate_options *opts, struct vg_gate **out, int *re
 	}
 	if (gate_marks_init(&g->marks, g->fanotify_fd, &g->lock, opts->protected_paths, err,
 			    errlen) ||
-	    gate_deadline_start(g->fanotify_fd, opts->deadline_ms, &g->deadline, err, errlen))
+	    gate_deadline_start(g->fanotify_fd, opts->deadline_ms, late_answer, g, &g->deadline,
+				err, errlen))
 		goto fail;
 	if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK)) {
 		snprintf(err, errlen, "gate: pipe: %s", strerror(errno));

@@ -21,16 +21,20 @@ struct vg_gate_deadline {
 	pthread_t thread;
 	int fanotify_fd;
 	uint64_t deadline_ns;
+	vg_late_fn late_fn;
+	void *late_ctx;
 	/* The batch the gate thread is deciding. */
-	int fds[VG_GATE_BATCH_MAX];
+	struct fanotify_event_metadata evs[VG_GATE_BATCH_MAX];
 	bool answered[VG_GATE_BATCH_MAX];
+	uint32_t given[VG_GATE_BATCH_MAX]; /* the answer, once answered */
 	size_t count;
 	size_t unanswered;
-	bool busy;	     /* between begin and end */
-	uint64_t batch;	     /* counts batches begun */
-	struct timespec due; /* CLOCK_MONOTONIC: when the watchdog allows them */
-	bool idle;	     /* the watchdog waits for a batch, with no time set */
-	bool abandoned;	     /* the gate thread is gone: allow everything */
+	bool busy;	       /* between begin and end */
+	uint64_t batch;	       /* counts batches begun */
+	struct timespec due;   /* CLOCK_MONOTONIC: when the watchdog allows them */
+	struct timespec wakes; /* when the watchdog, asleep on a time, wakes */
+	bool idle;	       /* the watchdog waits for a batch, with no time set */
+	bool abandoned;	       /* the gate thread is gone: allow everything */
 	bool stopping;
 	uint64_t late; /* atomic */
 };
@@ -48,8 +52,13 @@ static void respond(int fanotify_fd, int fd, uint32_t response)
 		vg_warn("answering a fanotify permission event: %s", strerror(errno));
 }
 
+static uint32_t late_answer(struct vg_gate_deadline *d, const struct fanotify_event_metadata *ev)
+{
+	return d->late_fn ? d->late_fn(d->late_ctx, ev) : FAN_ALLOW;
+}
+
 /* The gate thread is held up past the deadline: reads the events queued
- * behind its batch and allows them at once. Called without the lock. */
+ * behind its batch and answers them at once. Called without the lock. */
 static void drain(struct vg_gate_deadline *d)
 {
 	char buf[8192] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
@@ -63,20 +72,22 @@ static void drain(struct vg_gate_deadline *d)
 	     ev = FAN_EVENT_NEXT(ev, len)) {
 		if (ev->fd < 0)
 			continue;
-		respond(d->fanotify_fd, ev->fd, FAN_ALLOW);
+		respond(d->fanotify_fd, ev->fd, late_answer(d, ev));
 		close(ev->fd);
 		__atomic_add_fetch(&d->late, 1, __ATOMIC_RELAXED);
 	}
 }
 
-/* Allows every event of the batch that has no answer yet. Called with
- * the lock held. */
-static void allow_batch(struct vg_gate_deadline *d)
+/* Answers every event of the batch that has no answer yet. Called with the
+ * lock held, which keeps the gate thread from answering (and closing) them
+ * meanwhile. */
+static void answer_batch(struct vg_gate_deadline *d)
 {
 	for (size_t i = 0; i < d->count; i++) {
 		if (d->answered[i])
 			continue;
-		respond(d->fanotify_fd, d->fds[i], FAN_ALLOW);
+		d->given[i] = late_answer(d, &d->evs[i]);
+		respond(d->fanotify_fd, d->evs[i].fd, d->given[i]);
 		d->answered[i] = true;
 		__atomic_add_fetch(&d->late, 1, __ATOMIC_RELAXED);
 	}
@@ -92,7 +103,7 @@ static void *watchdog(void *arg)
 		struct timespec now;
 
 		if (d->abandoned) {
-			allow_batch(d);
+			answer_batch(d);
 			pthread_mutex_unlock(&d->lock);
 			drain(d);
 			pthread_mutex_lock(&d->lock);
@@ -106,10 +117,11 @@ static void *watchdog(void *arg)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (before(&now, &d->due)) {
-			pthread_cond_timedwait(&d->changed, &d->lock, &d->due);
+			d->wakes = d->due;
+			pthread_cond_timedwait(&d->changed, &d->lock, &d->wakes);
 			continue;
 		}
-		allow_batch(d);
+		answer_batch(d);
 		/* Until the gate thread is done with this batch. */
 		for (uint64_t held_up = d->batch; d->busy && d->batch == held_up && !d->stopping;) {
 			pthread_mutex_unlock(&d->lock);
@@ -121,8 +133,8 @@ static void *watchdog(void *arg)
 	return NULL;
 }
 
-int gate_deadline_start(int fanotify_fd, uint32_t deadline_ms, struct vg_gate_deadline **out,
-			char *err, size_t errlen)
+int gate_deadline_start(int fanotify_fd, uint32_t deadline_ms, vg_late_fn late, void *late_ctx,
+			struct vg_gate_deadline **out, char *err, size_t errlen)
 {
 	struct vg_gate_deadline *d = calloc(1, sizeof(*d));
 	pthread_condattr_t attr;
@@ -132,6 +144,8 @@ int gate_deadline_start(int fanotify_fd, uint32_t deadline_ms, struct vg_gate_de
 		return -1;
 	}
 	d->fanotify_fd = fanotify_fd;
+	d->late_fn = late;
+	d->late_ctx = late_ctx;
 	d->deadline_ns = (uint64_t)deadline_ms * 1000000;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_condattr_init(&attr);
@@ -157,7 +171,8 @@ void gate_deadline_set(struct vg_gate_deadline *d, uint32_t deadline_ms)
 	pthread_mutex_unlock(&d->lock);
 }
 
-void gate_deadline_begin(struct vg_gate_deadline *d, const int *fds, size_t count)
+void gate_deadline_begin(struct vg_gate_deadline *d, const struct fanotify_event_metadata *evs,
+			 size_t count)
 {
 	struct timespec due;
 	uint64_t ns;
@@ -170,7 +185,7 @@ void gate_deadline_begin(struct vg_gate_deadline *d, const int *fds, size_t coun
 	due.tv_sec += (time_t)(ns / 1000000000);
 	due.tv_nsec = (long)(ns % 1000000000);
 	d->due = due;
-	memcpy(d->fds, fds, count * sizeof(*fds));
+	memcpy(d->evs, evs, count * sizeof(*evs));
 	memset(d->answered, 0, count * sizeof(*d->answered));
 	d->count = count;
 	d->unanswered = count;
@@ -178,23 +193,28 @@ void gate_deadline_begin(struct vg_gate_deadline *d, const int *fds, size_t coun
 	d->batch++;
 	/* A watchdog already waiting on a time wakes then and finds this
 	 * batch: under a stream of events it wakes about once per deadline,
-	 * not once per event. */
-	if (d->idle)
+	 * not once per event. Unless that time is later than this batch's
+	 * (the deadline was shortened meanwhile). */
+	if (d->idle || before(&due, &d->wakes))
 		pthread_cond_signal(&d->changed);
 	pthread_mutex_unlock(&d->lock);
 }
 
-bool gate_deadline_answer(struct vg_gate_deadline *d, size_t index, uint32_t response)
+bool gate_deadline_answer(struct vg_gate_deadline *d, size_t index, uint32_t response,
+			  uint32_t *given)
 {
 	bool in_time;
 
 	pthread_mutex_lock(&d->lock);
 	in_time = index < d->count && !d->answered[index];
 	if (in_time) {
-		respond(d->fanotify_fd, d->fds[index], response);
+		respond(d->fanotify_fd, d->evs[index].fd, response);
 		d->answered[index] = true;
+		d->given[index] = response;
 		d->unanswered--;
 	}
+	if (given)
+		*given = index < d->count ? d->given[index] : FAN_ALLOW;
 	pthread_mutex_unlock(&d->lock);
 	return in_time;
 }
@@ -222,7 +242,7 @@ void gate_deadline_serve(struct vg_gate_deadline *d, int stop_fd, const char *wh
 	char buf[8192] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
 	struct pollfd fds[2] = {{.fd = d->fanotify_fd, .events = POLLIN},
 				{.fd = stop_fd, .events = POLLIN}};
-	int batch[VG_GATE_BATCH_MAX];
+	struct fanotify_event_metadata batch[VG_GATE_BATCH_MAX];
 
 	_Static_assert(sizeof(buf) / sizeof(struct fanotify_event_metadata) <= VG_GATE_BATCH_MAX,
 		       "a read can return more events than a deadline batch holds");
@@ -257,7 +277,7 @@ void gate_deadline_serve(struct vg_gate_deadline *d, int stop_fd, const char *wh
 			}
 			/* fd < 0: a queue overflow; no permission event is ever dropped. */
 			if (ev->fd >= 0)
-				batch[count++] = ev->fd;
+				batch[count++] = *ev;
 		}
 		gate_deadline_begin(d, batch, count);
 		left = len;

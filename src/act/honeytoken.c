@@ -204,7 +204,7 @@ static void answer(void *ctx, const struct fanotify_event_metadata *ev, size_t i
 				r.flag_error = errno;
 		}
 	}
-	gate_deadline_answer(h->deadline, index, FAN_ALLOW);
+	gate_deadline_answer(h->deadline, index, FAN_ALLOW, NULL);
 	if (!touched)
 		return;
 	count(&h->stats.touches);
@@ -247,7 +247,7 @@ int honeytoken_start(struct vg_sensor *sensor, pid_t daemon_tgid, uint32_t deadl
 		snprintf(err, errlen, "honeytokens: fanotify_init: %s", strerror(errno));
 		goto fail;
 	}
-	if (gate_deadline_start(h->fanotify_fd, deadline_ms, &h->deadline, err, errlen))
+	if (gate_deadline_start(h->fanotify_fd, deadline_ms, NULL, NULL, &h->deadline, err, errlen))
 		goto fail;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair)) {
 		snprintf(err, errlen, "honeytokens: socketpair: %s", strerror(errno));
