@@ -35,8 +35,10 @@ static void usage(FILE *out)
 		"If the daemon had to drop lines because this reader was too slow, a\n"
 		"{\"type\":\"dropped\"} line says how many.\n"
 		"\n"
+		"Needs root or the policy's control.group.\n"
+		"\n"
 		"Exit status: 0 ok (also when the daemon stops during --follow), 2 usage,\n"
-		"3 daemon unreachable.\n");
+		"3 daemon unreachable, 4 permission denied.\n");
 }
 
 static const char *str(struct json_object *obj, const char *key)
@@ -132,6 +134,12 @@ int cmd_events(int argc, char **argv)
 		return rc;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ev = control_read_reply(stream))) {
+		/* Events have no "ok"; a refusal has, and is the only line. */
+		if (json_object_object_get_ex(ev, "ok", NULL)) {
+			rc = control_reply_status(ev);
+			json_object_put(ev);
+			return rc;
+		}
 		if (json)
 			printf("%s\n", json_text_line(ev));
 		else {

@@ -37,8 +37,10 @@ static void usage(FILE *out)
 		     "\n"
 		     "Columns: PID, SCORE (now), MAX (since exec), VERDICT, SYSCALLS, COMM, EXE.\n"
 		     "\n"
+		     "Needs root or the policy's control.group.\n"
+		     "\n"
 		     "Exit status: 0 ok, 1 the daemon could not read the kernel's state, 2 usage,\n"
-		     "3 daemon unreachable.\n");
+		     "3 daemon unreachable, 4 permission denied.\n");
 }
 
 static int64_t num(struct json_object *obj, const char *key)

@@ -1,11 +1,12 @@
 /* The control socket: a Unix stream socket speaking JSON lines. Anyone may
- * connect and read (status, events); changing anything requires root or the
- * policy's control group, decided from SO_PEERCRED, never from what the
- * client says about itself. A slow client never blocks the daemon: its
- * output is buffered up to a cap, and lines past the cap are counted and
- * reported to it as dropped. No one can starve the daemon through it: the
- * clients that may not change anything are capped in number, per uid and
- * together, below a total that leaves room for root. */
+ * connect and read the status; anything else (processes and their scores,
+ * events, changes) requires root or the policy's control group, decided
+ * from SO_PEERCRED, never from what the client says about itself. A slow
+ * client never blocks the daemon: its output is buffered up to a cap, and
+ * lines past the cap are counted and reported to it as dropped. No one can
+ * starve the daemon through it: unprivileged clients are capped in number,
+ * per uid and together, below a total that leaves room for root, and each
+ * client is served a few requests per turn of the event loop. */
 #include "daemon/daemon.h"
 
 #include <errno.h>
@@ -32,8 +33,8 @@
  * event whose fd cannot be made is denied) and up to CLIENT_OUT_CAP of
  * buffered output. */
 #define CLIENTS_MAX	     128
-#define CLIENTS_UNPRIVILEGED 64 /* all that may not change anything, together */
-#define CLIENTS_PER_UID	     8	/* one uid that may not change anything */
+#define CLIENTS_UNPRIVILEGED 64 /* all the unprivileged ones together */
+#define CLIENTS_PER_UID	     8	/* one unprivileged uid */
 
 /* Requests served from one client per turn of the event loop. */
 #define REQUESTS_PER_TURN 8
@@ -91,7 +92,7 @@ int control_open(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-static bool peer_may_change(const struct daemon *d, uid_t uid, gid_t gid)
+static bool peer_privileged(const struct daemon *d, uid_t uid, gid_t gid)
 {
 	struct passwd pw, *found = NULL;
 	gid_t groups[256];
@@ -122,15 +123,14 @@ static bool refuse_over_limit(const struct daemon *d, const struct control_clien
 
 	for (const struct control_client *o = d->clients; o; o = o->next) {
 		all++;
-		unprivileged += !o->may_change;
-		same_uid += !o->may_change && o->uid == c->uid;
+		unprivileged += !o->privileged;
+		same_uid += !o->privileged && o->uid == c->uid;
 	}
 	if (all >= CLIENTS_MAX)
 		snprintf(why, sizeof(why), "%u clients are connected, the most there may be", all);
-	else if (!c->may_change && unprivileged >= CLIENTS_UNPRIVILEGED)
-		snprintf(why, sizeof(why), "%u clients without the right to change are connected",
-			 unprivileged);
-	else if (!c->may_change && same_uid >= CLIENTS_PER_UID)
+	else if (!c->privileged && unprivileged >= CLIENTS_UNPRIVILEGED)
+		snprintf(why, sizeof(why), "%u unprivileged clients are connected", unprivileged);
+	else if (!c->privileged && same_uid >= CLIENTS_PER_UID)
 		snprintf(why, sizeof(why), "uid %u has %u clients connected, the most it may have",
 			 (unsigned)c->uid, same_uid);
 	else
@@ -183,7 +183,7 @@ void control_accept(struct daemon *d)
 		c->uid = cred.uid;
 		c->gid = cred.gid;
 		c->pid = cred.pid;
-		c->may_change = peer_may_change(d, cred.uid, cred.gid);
+		c->privileged = peer_privileged(d, cred.uid, cred.gid);
 		if (refuse_over_limit(d, c)) {
 			free(c);
 			close(fd);

@@ -80,7 +80,7 @@ struct control_client {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
-	bool may_change;    /* root, or in the policy's control group */
+	bool privileged;    /* root, or in the policy's control group */
 	bool follow;	    /* streaming events */
 	bool dead;	    /* gone or broken: closed by control_reap() */
 	bool finished;	    /* closed by control_reap() once its output is sent */

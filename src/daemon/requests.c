@@ -9,8 +9,9 @@
  *   {"cmd":"reload"}                       reloads the policy (as SIGHUP)
  *   {"cmd":"ps"}                           every watched process with its
  *                                          precognition score and verdict
- * Errors are {"ok":false,"error":S}. note and reload need root or the
- * policy's control group. */
+ * and quarantine, vaccine, supervise and flag (their own files). Errors are
+ * {"ok":false,"error":S}. Everything but status needs root or the policy's
+ * control group. */
 #include "daemon/daemon.h"
 
 #include <stdlib.h>
@@ -361,6 +362,18 @@ static void handle_ps(struct daemon *d, struct control_client *c)
 	control_send_json(d, c, reply);
 }
 
+/* Whether name is a request the daemon knows. */
+static bool known_request(const char *name)
+{
+	static const char *const known[] = {"status",	 "events", "ps",   "quarantine", "vaccine",
+					    "supervise", "flag",   "note", "reload"};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(name, known[i]))
+			return true;
+	return false;
+}
+
 void request_handle(struct daemon *d, struct control_client *c, const char *line)
 {
 	struct json_object *req = json_tokener_parse(line);
@@ -375,7 +388,18 @@ void request_handle(struct daemon *d, struct control_client *c, const char *line
 		return;
 	}
 	name = json_object_get_string(cmd);
-	if (!strcmp(name, "status")) {
+	if (!known_request(name)) {
+		reply_error(
+		    d, c,
+		    "unknown cmd (known: status, events, ps, quarantine, vaccine, supervise, flag, "
+		    "note, reload)");
+	} else if (strcmp(name, "status") && !c->privileged) {
+		/* Anyone may ask for the status. Per-process scores, events,
+		 * detections and changes need root or the control group: shown
+		 * to the processes being scored, they would tell an intruder how
+		 * to stay under the thresholds. */
+		reply_error(d, c, "permission denied: needs root or the control group");
+	} else if (!strcmp(name, "status")) {
 		handle_status(d, c, req);
 	} else if (!strcmp(name, "events")) {
 		handle_events(d, c, req);
@@ -389,18 +413,10 @@ void request_handle(struct daemon *d, struct control_client *c, const char *line
 		request_supervise(d, c, req);
 	} else if (!strcmp(name, "flag")) {
 		request_flag(d, c, req);
-	} else if (!strcmp(name, "note") || !strcmp(name, "reload")) {
-		if (!c->may_change)
-			reply_error(d, c, "permission denied: needs root or the control group");
-		else if (!strcmp(name, "note"))
-			handle_note(d, c, req);
-		else
-			handle_reload(d, c);
+	} else if (!strcmp(name, "note")) {
+		handle_note(d, c, req);
 	} else {
-		reply_error(
-		    d, c,
-		    "unknown cmd (known: status, events, ps, quarantine, vaccine, supervise, flag, "
-		    "note, reload)");
+		handle_reload(d, c);
 	}
 	json_object_put(req);
 }

@@ -8,7 +8,7 @@
  * daemon meanwhile.
  *
  * control_flood pipeline SOCKET N SECONDS: opens N connections and, for
- * SECONDS, sends ps requests on them as fast as the daemon takes them,
+ * SECONDS, sends status requests on them as fast as the daemon takes them,
  * reading and dropping the replies; prints "sent R". */
 #include <errno.h>
 #include <poll.h>
@@ -91,16 +91,15 @@ static int hold(const struct sockaddr_un *addr, int n, unsigned seconds)
 
 static int pipeline(const struct sockaddr_un *addr, int n, unsigned seconds)
 {
-	static const char ps[] = "{\"cmd\":\"ps\"}\n";
-	static char burst[600 * (sizeof(ps) - 1)], sink[1 << 16];
+	static char burst[500 * (sizeof(request) - 1)], sink[1 << 16];
 	struct pollfd p[64];
 	unsigned long long sent = 0;
 	time_t end = time(NULL) + seconds;
 
 	if (n < 1 || n > 64)
 		return 2;
-	for (size_t i = 0; i < sizeof(burst); i += sizeof(ps) - 1)
-		memcpy(burst + i, ps, sizeof(ps) - 1);
+	for (size_t i = 0; i < sizeof(burst); i += sizeof(request) - 1)
+		memcpy(burst + i, request, sizeof(request) - 1);
 	for (int i = 0; i < n; i++) {
 		p[i].fd = connect_to(addr);
 		p[i].events = POLLIN | POLLOUT;
@@ -121,7 +120,8 @@ static int pipeline(const struct sockaddr_un *addr, int n, unsigned seconds)
 			if (p[i].revents & POLLOUT) {
 				got = send(p[i].fd, burst, sizeof(burst),
 					   MSG_DONTWAIT | MSG_NOSIGNAL);
-				sent += got > 0 ? (unsigned long long)got / (sizeof(ps) - 1) : 0;
+				sent +=
+				    got > 0 ? (unsigned long long)got / (sizeof(request) - 1) : 0;
 			}
 		}
 	}

@@ -2,7 +2,8 @@
 # the daemon: an unprivileged user holding hundreds of connections gets a
 # few, the rest are refused with a reason, root still gets answers, and the
 # daemon does not spin; one that sends requests without pause does not keep
-# the daemon from answering others. (Each connection is one of the daemon's file
+# the daemon from answering others. Such a user reads the status, nothing
+# about processes. (Each connection is one of the daemon's file
 # descriptors, which its fanotify gate needs too: an event whose fd cannot
 # be made is denied.)
 . "$(dirname "$0")/lib.sh"
@@ -61,7 +62,17 @@ note "during a request flood by uid 65534 ($(cat "$WORK/pipeline.out")): root's 
 lost=$("$VIGILANTE" status --sample 0 --json | jq .events_lost)
 [ "$lost" = 0 ] || fail "$lost events lost during the request flood"
 
-# Once they are closed, the same user is answered again.
-setpriv --reuid=65534 --regid=65534 --clear-groups "$VIGILANTE" status --sample 0 > /dev/null ||
-	fail "uid 65534 got no status after closing its connections"
+# Once they are closed, the same user is answered again: the status, and
+# nothing about processes (scores shown to those scored would tell an
+# intruder how to stay under the thresholds).
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$VIGILANTE" "$@"; }
+as_nobody status --sample 0 > /dev/null || fail "uid 65534 got no status after closing its connections"
+for cmd in ps events "vaccine list" "quarantine list"; do
+	rc=0
+	# shellcheck disable=SC2086
+	as_nobody $cmd > /dev/null 2> "$WORK/denied.err" || rc=$?
+	[ "$rc" -eq 4 ] && grep -q "permission denied" "$WORK/denied.err" ||
+		fail "uid 65534 ran '$cmd': exit $rc, $(cat "$WORK/denied.err")"
+done
+"$VIGILANTE" ps > /dev/null || fail "root cannot list the processes"
 stop_daemon || fail "vigilanted exited non-zero"
