@@ -10,7 +10,8 @@
 # Each round also times one permission round trip, on opens of a marked
 # file (the open gate, same thread and answer path): with no mark, with a
 # bare responder that allows everything at once (bench/fanotify_floor.c,
-# the floor of any fanotify gate), and with vigilanted's gate.
+# the floor of any fanotify gate), and with vigilanted's gate; and fork+exec
+# under that bare responder marking / for exec (the floor of an exec gate).
 #
 # Usage: bench/exec_gate.sh [BUILD_DIR]   (ROUNDS=5, EXECS=1000, OPENS=5000)
 set -euo pipefail
@@ -86,6 +87,11 @@ for r in $(seq "$rounds"); do
 	read -r _ <&"${FLOOR[0]}"
 	echo "open-floor $(latency | cut -d' ' -f1)" >> "$work/results"
 	kill "$floor_pid"; wait "$floor_pid" || true; floor_pid=
+	coproc FLOOR { exec "$build/bench/fanotify_floor" / exec; }
+	floor_pid=$FLOOR_PID
+	read -r _ <&"${FLOOR[0]}"
+	echo "exec-floor $("$build/bench/workload" exec "$execs")" >> "$work/results"
+	kill "$floor_pid"; wait "$floor_pid" || true; floor_pid=
 	start_daemon "$work/policy.yaml"
 	echo "open-gate $(latency | cut -d' ' -f1)" >> "$work/results"
 	echo "unarmed $("$build/bench/workload" exec "$execs")" >> "$work/results"
@@ -98,10 +104,13 @@ done
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 m() { awk -v k="$1" '$1==k {print $2}' "$work/results" | median; }
 n=$(m nothing) u=$(m unarmed) a=$(m armed) l=$(m armed-loaders) o=$(m open-outside) f=$(m open-floor) g=$(m open-gate)
+x=$(m exec-floor)
 ae=$(m armed-events) le=$(m armed-loaders-events)
-awk -v n="$n" -v u="$u" -v a="$a" -v l="$l" -v ae="$ae" -v le="$le" -v r="$rounds" -v o="$o" -v f="$f" -v g="$g" 'BEGIN {
+awk -v n="$n" -v u="$u" -v a="$a" -v l="$l" -v ae="$ae" -v le="$le" -v r="$rounds" -v o="$o" -v f="$f" -v g="$g" -v x="$x" 'BEGIN {
 	printf "Exec gate, %d interleaved rounds, medians: fork+exec of /bin/true %.0f us with nothing loaded, %.0f us under vigilanted unarmed, %.0f us armed (%.2f permission events per exec; the dynamic loader passes), %.0f us armed with the loader gated too (%.2f events per exec):\n",
 		r, n / 1000, u / 1000, a / 1000, ae / 1000, l / 1000, le / 1000
 	printf "         the armed gate adds %.0f us per exec (armed - unarmed; %.0f us over nothing loaded); gating the loader too would add %.0f us (ratio armed/armed-loaders %.3f)\n", (a - u) / 1000, (a - n) / 1000, (l - u) / 1000, a / l
 	printf "Permission round trip (open of a marked file): %.1f us unmarked; bare fanotify responder %.1f us (the floor: +%.1f us per event); vigilanted %.1f us (+%.1f us, %.1f us over the floor)\n",
-		o / 1000, f / 1000, (f - o) / 1000, g / 1000, (g - o) / 1000, (g - f) / 1000 }'
+		o / 1000, f / 1000, (f - o) / 1000, g / 1000, (g - o) / 1000, (g - f) / 1000
+	printf "The floor for an exec: fork+exec under a bare responder marking / for FAN_OPEN_EXEC_PERM %.0f us, +%.0f us over nothing loaded (the armed gate: +%.0f us)\n",
+		x / 1000, (x - n) / 1000, (a - n) / 1000 }'
