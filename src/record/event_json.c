@@ -250,6 +250,33 @@ static void add_unix_address(struct json_object *obj, const struct vg_connect_ev
 	json_text_add(obj, "address", path, strnlen(path, len));
 }
 
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The socket families and types a decision names; others by number. */
+static const char *const socket_families[] = {
+    [AF_UNIX] = "unix",	      [AF_INET] = "inet",     [AF_INET6] = "inet6",
+    [AF_NETLINK] = "netlink", [AF_PACKET] = "packet", [AF_RDS] = "rds",
+    [AF_CAN] = "can",	      [AF_TIPC] = "tipc",     [AF_BLUETOOTH] = "bluetooth",
+    [AF_ALG] = "alg",	      [AF_VSOCK] = "vsock",   [AF_XDP] = "xdp",
+};
+static const char *const socket_types[] = {
+    [SOCK_STREAM] = "stream", [SOCK_DGRAM] = "dgram",	      [SOCK_RAW] = "raw",
+    [SOCK_RDM] = "rdm",	      [SOCK_SEQPACKET] = "seqpacket",
+};
+
+static void add_name(struct json_object *obj, const char *key, const char *const *names,
+		     size_t count, unsigned value)
+{
+	char number[16];
+
+	if (value < count && names[value]) {
+		json_object_object_add(obj, key, json_object_new_string(names[value]));
+		return;
+	}
+	snprintf(number, sizeof(number), "%u", value);
+	json_object_object_add(obj, key, json_object_new_string(number));
+}
+
 static void add_connect(struct json_object *obj, const struct vg_connect_event *ev,
 			struct vg_proctable *procs)
 {
@@ -263,12 +290,9 @@ static void add_connect(struct json_object *obj, const struct vg_connect_event *
 	json_object_object_add(obj, "refused", json_object_new_boolean(ev->refused));
 	json_object_object_add(obj, "score", json_object_new_int64(ev->score));
 	if (ev->socket_type) {
-		json_object_object_add(
-		    obj, "family",
-		    json_object_new_string(ev->family == AF_INET ? "inet" : "inet6"));
-		json_object_object_add(
-		    obj, "socket_type",
-		    json_object_new_string(ev->socket_type == SOCK_RAW ? "raw" : "dgram"));
+		add_name(obj, "family", socket_families, ARRAY_LEN(socket_families), ev->family);
+		add_name(obj, "socket_type", socket_types, ARRAY_LEN(socket_types),
+			 ev->socket_type);
 		json_object_object_add(obj, "protocol", json_object_new_int(ev->protocol));
 	} else if (ev->family == AF_UNIX) {
 		add_unix_address(obj, ev);

@@ -731,6 +731,9 @@ static __noinline void capture_exec_argv(const char *filename, const char *const
 
 #define NR_EXECVE   59	/* x86_64 */
 #define NR_EXECVEAT 322 /* x86_64 */
+#define NR_SOCKET   41	/* x86_64 */
+
+static __noinline void check_socket_family(struct pt_regs *regs);
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
@@ -747,6 +750,8 @@ int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	if (precog.quarantined && stay_stopped())
 		return 0;
+	if (id == NR_SOCKET)
+		check_socket_family(regs);
 	if (precog.capture_exec_argv && (id == NR_EXECVE || id == NR_EXECVEAT))
 		capture_exec_argv((const char *)(id == NR_EXECVE ? BPF_CORE_READ(regs, di)
 								 : BPF_CORE_READ(regs, si)),
@@ -910,6 +915,37 @@ network_decision(__u64 pid_tgid, const struct vg_verdict *verdict, bool refuse, 
 	ev->exe = file_key(BPF_CORE_READ(task, mm, exe_file));
 	ev->family = family;
 	return ev;
+}
+
+/* socket() by a blocked process, of a family neither the network gate
+ * covers nor that stays on this host: AF_PACKET, AF_VSOCK, AF_XDP and the
+ * like send without a connect or a sendmsg hook, and cgroup/sock_create
+ * runs for inet sockets only. A tracepoint cannot refuse the call: in
+ * enforce the process is killed before the call returns to it, in monitor
+ * the socket is recorded. */
+static __noinline void check_socket_family(struct pt_regs *regs)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 family = BPF_CORE_READ(regs, di);
+	struct vg_verdict *verdict;
+	struct vg_connect_event *ev;
+	bool refuse;
+
+	if (family == 1 /* AF_UNIX */ || family == 2 /* AF_INET */ || family == 10 /* AF_INET6 */ ||
+	    family == 16 /* AF_NETLINK */ || family == 38 /* AF_ALG */)
+		return;
+	verdict = blocked_verdict(pid_tgid >> 32);
+	if (!verdict)
+		return;
+	refuse = precog.mode == VG_PRECOG_ENFORCE;
+	ev = network_decision(pid_tgid, verdict, refuse, (__u16)family);
+	if (ev) {
+		ev->socket_type = (__u16)(BPF_CORE_READ(regs, si) & 0xf) ?: 0xf;
+		ev->protocol = (__u16)BPF_CORE_READ(regs, dx);
+		bpf_ringbuf_submit(ev, 0);
+	}
+	if (refuse)
+		bpf_send_signal(9 /* SIGKILL */);
 }
 
 /* The network gate, in the kernel: a connect (or an unconnected datagram)

@@ -117,7 +117,9 @@ static void try_send(int port, bool ipv6)
 static void try_socket(const char *kind)
 {
 	bool raw = !strcmp(kind, "raw");
-	int fd = socket(AF_INET, (raw ? SOCK_RAW : SOCK_DGRAM) | SOCK_CLOEXEC, IPPROTO_ICMP);
+	int fd = !strcmp(kind, "packet")
+		     ? socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0)
+		     : socket(AF_INET, (raw ? SOCK_RAW : SOCK_DGRAM) | SOCK_CLOEXEC, IPPROTO_ICMP);
 
 	printf("socket %s\n", result(fd < 0 ? errno : 0));
 	if (fd >= 0)

@@ -74,6 +74,17 @@ else
 	pings=0
 fi
 
+# A packet socket (AF_PACKET: raw frames; no connect or sendmsg hook, and
+# cgroup/sock_create runs for inet sockets only): a blocked process that
+# asks for one is killed before the call returns to it, as a tracepoint
+# cannot refuse the call.
+normal=$(in_cgroup "$PROBE" --socket packet)
+[ "$normal" = "socket ok" ] || fail "a normal process could not open a packet socket: $normal"
+rc=0
+weird=$(in_cgroup "$PROBE" --weird 4000 --socket packet) || rc=$?
+note "process above block, packet socket: '$weird', exit $rc"
+[ -z "$weird" ] && [ "$rc" -eq 137 ] || fail "a blocked process opened a packet socket: '$weird', exit $rc"
+
 # Unix sockets (cgroup/connect_unix and sendmsg_unix, kernel 6.7 and later):
 # a blocked process may neither connect to one (/run/docker.sock hands out
 # root) nor send it a datagram. The test's path has no socket: the kernel
@@ -158,10 +169,12 @@ for what in exec open connect send socket; do
 	has_event ".payload.type==\"decision\" and .payload.what==\"$what\" and .payload.refused==true" "$WORK/dump.jsonl" ||
 		fail "no forensic record of the refused $what"
 done
-[ "$(jq -c 'select(.payload.what=="socket")' "$WORK/dump.jsonl" | wc -l)" -eq $((1 + pings)) ] ||
+[ "$(jq -c 'select(.payload.what=="socket")' "$WORK/dump.jsonl" | wc -l)" -eq $((2 + pings)) ] ||
 	fail "the refused sockets were not recorded once each, or a normal one was"
 has_event '.payload.what=="socket" and .payload.socket_type=="raw" and .payload.protocol==1 and .payload.family=="inet"' "$WORK/dump.jsonl" ||
 	fail "the raw socket's record does not say what it was"
+has_event '.payload.what=="socket" and .payload.family=="packet" and .payload.socket_type=="raw" and .payload.refused==true' "$WORK/dump.jsonl" ||
+	fail "the packet socket's record does not say what it was"
 for what in connect send; do
 	has_event ".payload.what==\"$what\" and .payload.family==\"unix\" and .payload.address==\"$WORK/no.sock\" and .payload.refused==true" "$WORK/dump.jsonl" ||
 		fail "no forensic record of the refused Unix $what, with its path"
@@ -188,8 +201,8 @@ note "monitor mode: $weird"
 [ "$weird" = "exec ok open ok connect ECONNREFUSED send ok " ] || fail "monitor mode refused: $weird"
 weird=$(ungated --weird 4000)
 [ "$weird" = "exec ok " ] || fail "monitor mode killed an exec outside the gate: $weird"
-weird=$(in_cgroup "$PROBE" --weird 4000 --socket raw)
-[ "$weird" = "socket ok" ] || fail "monitor mode refused a raw socket: $weird"
+weird=$(in_cgroup "$PROBE" --weird 4000 --socket raw --socket packet | tr '\n' ' ')
+[ "$weird" = "socket ok socket ok " ] || fail "monitor mode refused a raw or packet socket: $weird"
 weird=$(in_cgroup "$PROBE" --weird 4000 --unix "$WORK/no.sock" | tr '\n' ' ')
 [ "$weird" = "unix ENOENT " ] || fail "monitor mode refused a Unix connect: $weird"
 wait_quiet
@@ -203,8 +216,10 @@ has_event '.payload.type=="decision" and .payload.what=="connect" and .payload.r
 	fail "monitor mode did not log the connect"
 has_event '.payload.type=="decision" and .payload.what=="send" and .payload.refused==false' "$WORK/dump.jsonl" ||
 	fail "monitor mode did not log the datagram"
-has_event '.payload.type=="decision" and .payload.what=="socket" and .payload.refused==false' "$WORK/dump.jsonl" ||
+has_event '.payload.type=="decision" and .payload.what=="socket" and .payload.family=="inet" and .payload.refused==false' "$WORK/dump.jsonl" ||
 	fail "monitor mode did not log the raw socket"
+has_event '.payload.type=="decision" and .payload.what=="socket" and .payload.family=="packet" and .payload.refused==false' "$WORK/dump.jsonl" ||
+	fail "monitor mode did not log the packet socket"
 has_event '.payload.type=="decision" and .payload.family=="unix" and .payload.refused==false' "$WORK/dump.jsonl" ||
 	fail "monitor mode did not log the Unix connect"
 has_event '.payload.type=="decision" and .payload.ungated==true and .payload.refused==false and .payload.mode=="monitor"' "$WORK/dump.jsonl" ||

@@ -88,7 +88,7 @@ static void test_unix_abstract_and_hostile_names(void **state)
 	json_object_put(obj);
 }
 
-static void test_raw_socket(void **state)
+static void test_socket_decisions(void **state)
 {
 	struct vg_connect_event ev = decision();
 	struct json_object *obj;
@@ -104,6 +104,19 @@ static void test_raw_socket(void **state)
 	assert_string_equal(field(obj, "protocol"), "1");
 	assert_null(field(obj, "address"));
 	json_object_put(obj);
+	/* Other families a blocked process asked for (sensor.bpf.c,
+	 * check_socket_family), by name where known, by number otherwise. */
+	ev.family = AF_PACKET;
+	obj = to_json(&ev);
+	assert_string_equal(field(obj, "family"), "packet");
+	assert_string_equal(field(obj, "socket_type"), "raw");
+	json_object_put(obj);
+	ev.family = 4000;
+	ev.socket_type = 15;
+	obj = to_json(&ev);
+	assert_string_equal(field(obj, "family"), "4000");
+	assert_string_equal(field(obj, "socket_type"), "15");
+	json_object_put(obj);
 }
 
 int main(void)
@@ -111,7 +124,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_unix_connect_names_the_path),
 	    cmocka_unit_test(test_unix_abstract_and_hostile_names),
-	    cmocka_unit_test(test_raw_socket),
+	    cmocka_unit_test(test_socket_decisions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
