@@ -5,6 +5,7 @@
 #ifndef VG_COMMON_CLEANUP_H
 #define VG_COMMON_CLEANUP_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +31,16 @@ static inline void vg_fclosep(FILE **f)
 		fclose(*f);
 }
 
-#define _cleanup_free_	 __attribute__((cleanup(vg_freep)))
-#define _cleanup_close_	 __attribute__((cleanup(vg_closep)))
-#define _cleanup_fclose_ __attribute__((cleanup(vg_fclosep)))
+static inline void vg_closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+#define _cleanup_free_	   __attribute__((cleanup(vg_freep)))
+#define _cleanup_close_	   __attribute__((cleanup(vg_closep)))
+#define _cleanup_fclose_   __attribute__((cleanup(vg_fclosep)))
+#define _cleanup_closedir_ __attribute__((cleanup(vg_closedirp)))
 
 static inline void *steal_pointer(void *pp)
 {

@@ -185,6 +185,7 @@ int precog_apply(struct daemon *d, const struct vg_policy *p, char *err, size_t 
 void precog_on_gate_report(struct daemon *d);
 /* A process was flagged: arm the exec gate if it is wanted and not armed. */
 void precog_on_flagged(struct daemon *d);
+void precog_on_blocked(struct daemon *d, const struct vg_score_event *ev);
 /* Once a second: disarm the exec gate when nobody is flagged any more. */
 void precog_tick(struct daemon *d);
 /* Arms the exec gate when vaccines are in force (vaccine.c calls it). */

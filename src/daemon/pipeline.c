@@ -82,11 +82,14 @@ static void alert_exec_from_writable(struct daemon *d, const struct vg_exec_even
 }
 
 /* What a threshold crossing sets going in the daemon: the exec gate for a
- * flagged process, a quarantine, a vaccine. */
+ * flagged process, the end of a blocked one's connections, a quarantine, a
+ * vaccine. */
 static void act_on_crossing(struct daemon *d, const struct vg_score_event *ev)
 {
 	precog_on_flagged(d);
-	if (ev->level == VG_QUARANTINED)
+	if (ev->level == VG_BLOCKED)
+		precog_on_blocked(d, ev);
+	else if (ev->level == VG_QUARANTINED)
 		quarantine_on_crossing(d, ev);
 	else if (ev->level == VG_VACCINATED)
 		vaccine_on_crossing(d, ev);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "act/socket_destroy.h"
 #include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/file_hash.h"
@@ -357,6 +358,36 @@ static void publish_decision(struct daemon *d, const struct vg_gate_decision *g)
 	if (sensor_verdict(d->sensor, g->tgid, &verdict) == 0)
 		json_object_object_add(obj, "reason", model_reason_json(&verdict.reason));
 	event_json_add_process(obj, d->procs, g->tgid, g->start_ns);
+	pipeline_publish(d, obj, WAL_DECISION, VG_SINK_ALERT);
+}
+
+/* A process crossed block: while precognition enforces, the connections it
+ * made before are closed (act/socket_destroy.h). A decision record says how
+ * many, or what failed. */
+void precog_on_blocked(struct daemon *d, const struct vg_score_event *ev)
+{
+	struct json_object *obj;
+	unsigned closed = 0;
+	char err[256] = "";
+	int rc;
+
+	if (d->policy.precognition.mode != VG_MODE_ENFORCE)
+		return;
+	rc = socket_destroy_process((pid_t)ev->hdr.tgid, &closed, err, sizeof(err));
+	if (rc == 0 && closed == 0)
+		return;
+	obj = json_object_new_object();
+	json_object_object_add(obj, "type", json_object_new_string("decision"));
+	event_json_add_time(obj, clock_boot_ns(), d->boot_to_real_ns);
+	json_object_object_add(obj, "what", json_object_new_string("connections"));
+	json_object_object_add(obj, "refused", json_object_new_boolean(true));
+	json_object_object_add(obj, "closed", json_object_new_int64(closed));
+	if (rc)
+		json_text_add(obj, "error", err, strlen(err));
+	json_object_object_add(obj, "mode", json_object_new_string("enforce"));
+	json_object_object_add(obj, "score", json_object_new_int64(ev->verdict.score));
+	json_object_object_add(obj, "level", json_object_new_string("block"));
+	event_json_add_process(obj, d->procs, ev->hdr.tgid, ev->hdr.start_ns);
 	pipeline_publish(d, obj, WAL_DECISION, VG_SINK_ALERT);
 }
 

@@ -3,7 +3,7 @@
  *   precog_probe [--weird N] [--exec PATH] [--open PATH] [--connect PORT]
  *                [--send PORT] [--send6 PORT] [--socket raw|ping]
  *                [--unix PATH] [--unix-send PATH]
- *                [--sleep SECONDS]
+ *                [--hold tcp] [--send-held tcp] [--sleep SECONDS]
  *
  * With --weird, it first makes N harmless system calls in a run that the
  * tests' model (lib.sh: test_model) was trained to see as an attack, so the
@@ -126,6 +126,35 @@ static void try_socket(const char *kind)
 		close(fd);
 }
 
+/* --hold: a loopback TCP connection made now (listener, client and the
+ * accepted end, all this process's), for --send-held to use later. */
+static int held = -1;
+
+static void hold_connection(void)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(addr);
+	int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	held = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (listener < 0 || held < 0 || bind(listener, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    listen(listener, 1) || getsockname(listener, (struct sockaddr *)&addr, &len) ||
+	    connect(held, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    accept4(listener, NULL, NULL, SOCK_CLOEXEC) < 0) {
+		printf("hold %s\n", result(errno));
+		exit(1);
+	}
+	printf("hold ok\n");
+}
+
+static void send_held(void)
+{
+	ssize_t n = send(held, "x", 1, MSG_NOSIGNAL);
+
+	printf("held %s\n", result(n < 0 ? errno : 0));
+}
+
 /* A connect (or, with datagram, a datagram sent without one) to the Unix
  * socket at path. */
 static void try_unix(const char *path, bool datagram)
@@ -167,6 +196,10 @@ int main(int argc, char **argv)
 			try_unix(argv[++i], true);
 		else if (!strcmp(argv[i], "--socket"))
 			try_socket(argv[++i]);
+		else if (!strcmp(argv[i], "--hold") && !strcmp(argv[++i], "tcp"))
+			hold_connection();
+		else if (!strcmp(argv[i], "--send-held") && !strcmp(argv[++i], "tcp"))
+			send_held();
 		else if (!strcmp(argv[i], "--sleep"))
 			sleep((unsigned)atoi(argv[++i]));
 		else {

@@ -85,6 +85,16 @@ weird=$(in_cgroup "$PROBE" --weird 4000 --socket packet) || rc=$?
 note "process above block, packet socket: '$weird', exit $rc"
 [ -z "$weird" ] && [ "$rc" -eq 137 ] || fail "a blocked process opened a packet socket: '$weird', exit $rc"
 
+# A connection made before the process crossed block is closed when it
+# does (SOCK_DESTROY): the gates refuse only new ones.
+held=$(in_cgroup "$PROBE" --hold tcp --weird 4000 --sleep 1 --send-held tcp | tr '\n' ' ')
+note "process above block, a connection it made before: $held"
+# ECONNABORTED, or ECONNRESET when the accepted end went first.
+echo "$held" | grep -Eqx 'hold ok held (ECONNABORTED|ECONNRESET|EPIPE) ' ||
+	fail "a blocked process kept its connection: $held"
+held=$(in_cgroup "$PROBE" --hold tcp --sleep 1 --send-held tcp | tr '\n' ' ')
+[ "$held" = "hold ok held ok " ] || fail "a normal process lost its connection: $held"
+
 # Unix sockets (cgroup/connect_unix and sendmsg_unix, kernel 6.7 and later):
 # a blocked process may neither connect to one (/run/docker.sock hands out
 # root) nor send it a datagram. The test's path has no socket: the kernel
@@ -175,6 +185,8 @@ has_event '.payload.what=="socket" and .payload.socket_type=="raw" and .payload.
 	fail "the raw socket's record does not say what it was"
 has_event '.payload.what=="socket" and .payload.family=="packet" and .payload.socket_type=="raw" and .payload.refused==true' "$WORK/dump.jsonl" ||
 	fail "the packet socket's record does not say what it was"
+has_event '.payload.what=="connections" and .payload.closed >= 2 and .payload.refused==true and (.payload | has("error") | not)' "$WORK/dump.jsonl" ||
+	fail "no forensic record of the blocked process's connections closed"
 for what in connect send; do
 	has_event ".payload.what==\"$what\" and .payload.family==\"unix\" and .payload.address==\"$WORK/no.sock\" and .payload.refused==true" "$WORK/dump.jsonl" ||
 		fail "no forensic record of the refused Unix $what, with its path"
@@ -203,6 +215,8 @@ weird=$(ungated --weird 4000)
 [ "$weird" = "exec ok " ] || fail "monitor mode killed an exec outside the gate: $weird"
 weird=$(in_cgroup "$PROBE" --weird 4000 --socket raw --socket packet | tr '\n' ' ')
 [ "$weird" = "socket ok socket ok " ] || fail "monitor mode refused a raw or packet socket: $weird"
+held=$(in_cgroup "$PROBE" --hold tcp --weird 4000 --sleep 1 --send-held tcp | tr '\n' ' ')
+[ "$held" = "hold ok held ok " ] || fail "monitor mode closed a connection: $held"
 weird=$(in_cgroup "$PROBE" --weird 4000 --unix "$WORK/no.sock" | tr '\n' ' ')
 [ "$weird" = "unix ENOENT " ] || fail "monitor mode refused a Unix connect: $weird"
 wait_quiet
