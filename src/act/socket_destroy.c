@@ -109,7 +109,8 @@ static int destroy_held(int nl, uint8_t family, uint8_t protocol, const struct i
 	bool done = false;
 
 	if (!ids || send(nl, &msg, sizeof(msg), 0) != sizeof(msg)) {
-		snprintf(err, errlen, "sock_diag dump: %s", ids ? strerror(errno) : "out of memory");
+		snprintf(err, errlen, "sock_diag dump: %s",
+			 ids ? strerror(errno) : "out of memory");
 		return -1;
 	}
 	while (!done) {
