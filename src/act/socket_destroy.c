@@ -32,6 +32,8 @@ static int socket_inodes(pid_t tgid, struct inodes *out, char *err, size_t errle
 
 	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)tgid);
 	d = opendir(dir);
+	if (!d && errno == ENOENT)
+		return 0; /* gone: it holds nothing any more */
 	if (!d) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
