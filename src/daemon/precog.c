@@ -327,28 +327,38 @@ void precog_stop(struct daemon *d)
 	}
 }
 
-static void publish_decision(struct daemon *d, const struct vg_gate_decision *g)
+/* A decision record's common part: what, whether it was refused, the
+ * mode, the process's score and level. */
+static struct json_object *decision_record(struct daemon *d, const char *what, bool refused,
+					   uint32_t score, uint32_t verdict_flags)
 {
 	struct json_object *obj = json_object_new_object();
-	struct vg_verdict verdict;
 
 	json_object_object_add(obj, "type", json_object_new_string("decision"));
 	event_json_add_time(obj, clock_boot_ns(), d->boot_to_real_ns);
-	json_object_object_add(obj, "what",
-			       json_object_new_string(g->kind == VG_GATE_EXEC ? "exec" : "open"));
-	json_object_object_add(obj, "refused", json_object_new_boolean(g->refused));
+	json_object_object_add(obj, "what", json_object_new_string(what));
+	json_object_object_add(obj, "refused", json_object_new_boolean(refused));
+	json_object_object_add(
+	    obj, "mode", json_object_new_string(policy_mode_name(d->policy.precognition.mode)));
+	json_object_object_add(obj, "score", json_object_new_int64(score));
+	json_object_object_add(obj, "level",
+			       json_object_new_string((verdict_flags & VG_BLOCKED)   ? "block"
+						      : (verdict_flags & VG_FLAGGED) ? "flag"
+										     : "none"));
+	return obj;
+}
+
+static void publish_decision(struct daemon *d, const struct vg_gate_decision *g)
+{
+	struct json_object *obj = decision_record(d, g->kind == VG_GATE_EXEC ? "exec" : "open",
+						  g->refused, g->score, g->verdict_flags);
+	struct vg_verdict verdict;
+
 	if (g->late)
 		json_object_object_add(obj, "late", json_object_new_boolean(true));
 	if (g->ungated)
 		json_object_object_add(obj, "ungated", json_object_new_boolean(true));
-	json_object_object_add(
-	    obj, "mode", json_object_new_string(policy_mode_name(d->policy.precognition.mode)));
 	json_text_add(obj, "path", g->path, g->path_len);
-	json_object_object_add(obj, "score", json_object_new_int64(g->score));
-	json_object_object_add(obj, "level",
-			       json_object_new_string((g->verdict_flags & VG_BLOCKED)	? "block"
-						      : (g->verdict_flags & VG_FLAGGED) ? "flag"
-											: "none"));
 	if (g->vaccine_id) {
 		json_object_object_add(obj, "vaccine_id", json_object_new_int64(g->vaccine_id));
 		json_object_object_add(
@@ -376,17 +386,11 @@ void precog_on_blocked(struct daemon *d, const struct vg_score_event *ev)
 	rc = socket_destroy_process((pid_t)ev->hdr.tgid, &closed, err, sizeof(err));
 	if (rc == 0 && closed == 0)
 		return;
-	obj = json_object_new_object();
-	json_object_object_add(obj, "type", json_object_new_string("decision"));
-	event_json_add_time(obj, clock_boot_ns(), d->boot_to_real_ns);
-	json_object_object_add(obj, "what", json_object_new_string("connections"));
-	json_object_object_add(obj, "refused", json_object_new_boolean(true));
+	obj = decision_record(d, "connections", true, ev->verdict.score, VG_BLOCKED);
 	json_object_object_add(obj, "closed", json_object_new_int64(closed));
 	if (rc)
 		json_text_add(obj, "error", err, strlen(err));
-	json_object_object_add(obj, "mode", json_object_new_string("enforce"));
-	json_object_object_add(obj, "score", json_object_new_int64(ev->verdict.score));
-	json_object_object_add(obj, "level", json_object_new_string("block"));
+	json_object_object_add(obj, "reason", model_reason_json(&ev->verdict.reason));
 	event_json_add_process(obj, d->procs, ev->hdr.tgid, ev->hdr.start_ns);
 	pipeline_publish(d, obj, WAL_DECISION, VG_SINK_ALERT);
 }

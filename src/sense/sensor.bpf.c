@@ -925,21 +925,24 @@ network_decision(__u64 pid_tgid, const struct vg_verdict *verdict, bool refuse, 
  * the socket is recorded. */
 static __noinline void check_socket_family(struct pt_regs *regs)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 family = BPF_CORE_READ(regs, di);
-	struct vg_verdict *verdict;
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), family;
+	struct vg_verdict *verdict = blocked_verdict(pid_tgid >> 32);
 	struct vg_connect_event *ev;
 	bool refuse;
 
+	/* Nobody blocked (the common case): nothing read. A 32-bit process's
+	 * call 41 is dup(), not socket(). */
+	if (!verdict || (bpf_get_current_task_btf()->thread_info.status & 0x0002 /* TS_COMPAT */))
+		return;
+	family = BPF_CORE_READ(regs, di);
 	if (family == 1 /* AF_UNIX */ || family == 2 /* AF_INET */ || family == 10 /* AF_INET6 */ ||
 	    family == 16 /* AF_NETLINK */ || family == 38 /* AF_ALG */)
-		return;
-	verdict = blocked_verdict(pid_tgid >> 32);
-	if (!verdict)
 		return;
 	refuse = precog.mode == VG_PRECOG_ENFORCE;
 	ev = network_decision(pid_tgid, verdict, refuse, (__u16)family);
 	if (ev) {
+		/* socket_type 0 would say "not a socket decision": an invalid
+		 * type 0 is shown as 15. */
 		ev->socket_type = (__u16)(BPF_CORE_READ(regs, si) & 0xf) ?: 0xf;
 		ev->protocol = (__u16)BPF_CORE_READ(regs, dx);
 		bpf_ringbuf_submit(ev, 0);
